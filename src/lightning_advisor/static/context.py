@@ -1,0 +1,279 @@
+"""What the static checks know about one module, computed once per file.
+
+One ``ast`` walk records parents, scopes, single assignments and the nodes the
+checks look at. Everything here answers "I don't know" (``None``) rather than
+guess: the checks stay quiet on ``None``.
+"""
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from typing import Dict, List, Optional, Tuple, Union
+
+from lightning_advisor.static.names import ImportTable, dotted_name
+
+Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_LIGHTNING_KINDS = ("LightningModule", "LightningDataModule", "Callback")
+_AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
+_MAX_DEPTH = 8
+
+
+class ModuleContext:
+    """A parsed module plus the cheap facts every check shares."""
+
+    def __init__(self, tree: ast.Module, filename: str = "stdin", lines: Optional[List[str]] = None) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+        self.imports = ImportTable(tree)
+        self.parents: Dict[ast.AST, ast.AST] = {}
+        self.calls: List[ast.Call] = []
+        self.loops: List[Union[ast.For, ast.AsyncFor]] = []
+        self.classes: Dict[str, ast.ClassDef] = {}
+        # scope -> name -> the single value assigned to it (or _AMBIGUOUS)
+        self._bindings: Dict[ast.AST, Dict[str, object]] = {}
+        # class -> "self.attr" -> value assigned in any of its methods (or _AMBIGUOUS)
+        self._attributes: Dict[ast.ClassDef, Dict[str, object]] = {}
+        self._lightning_kinds: Dict[ast.ClassDef, Optional[str]] = {}
+        self._walk()
+
+    # -- the one walk ---------------------------------------------------------------------
+    def _walk(self) -> None:
+        stack: List[Tuple[ast.AST, ast.AST, Optional[ast.ClassDef]]] = [(self.tree, self.tree, None)]
+        while stack:
+            node, scope, cls = stack.pop()
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self.loops.append(node)
+                self._bind_target(scope, node.target, None)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind_target(scope, target, node.value, cls)
+            elif isinstance(node, ast.AnnAssign):
+                self._bind_target(scope, node.target, node.value, cls)
+            elif isinstance(node, ast.AugAssign):
+                self._bind_target(scope, node.target, None, cls)
+            elif isinstance(node, ast.NamedExpr):
+                self._bind_target(scope, node.target, node.value)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self._bind_target(scope, item.optional_vars, None)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                for name in node.names:
+                    self._bind(scope, name, None)
+            elif isinstance(node, ast.ClassDef):
+                if scope is self.tree:
+                    self.classes[node.name] = node
+                self._bind(scope, node.name, None)
+                cls = node
+            elif isinstance(node, FunctionNode):
+                self._bind(scope, node.name, None)
+            elif isinstance(node, ast.comprehension):
+                self._bind_target(scope, node.target, None)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                self._bind(scope, node.name, None)
+
+            if isinstance(node, _SCOPES) and node is not scope:
+                inner = node
+                if not isinstance(node, ast.Lambda):
+                    args = node.args
+                    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+                        self._bind(inner, arg.arg, None)
+                    for arg in (args.vararg, args.kwarg):
+                        if arg is not None:
+                            self._bind(inner, arg.arg, None)
+            else:
+                inner = scope
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+                stack.append((child, inner, cls))
+
+    def _bind(self, scope: ast.AST, name: str, value: Optional[ast.AST]) -> None:
+        names = self._bindings.setdefault(scope, {})
+        names[name] = _AMBIGUOUS if (name in names or value is None) else value
+
+    def _bind_target(self, scope, target, value, cls: Optional[ast.ClassDef] = None) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(scope, target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(scope, element, None, cls)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(scope, target.value, None, cls)
+        elif cls is not None and isinstance(target, ast.Attribute):
+            key = dotted_name(target)
+            if key and key.startswith("self.") and key.count(".") == 1:
+                attrs = self._attributes.setdefault(cls, {})
+                attrs[key] = _AMBIGUOUS if (key in attrs or value is None) else value
+
+    # -- structure ------------------------------------------------------------------------
+    def ancestors(self, node: ast.AST):
+        node = self.parents.get(node)
+        while node is not None:
+            yield node
+            node = self.parents.get(node)
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        for parent in self.ancestors(node):
+            if isinstance(parent, _SCOPES):
+                return parent
+        return self.tree
+
+    def enclosing_function(self, node: ast.AST) -> Optional[Union[ast.FunctionDef, ast.AsyncFunctionDef]]:
+        for parent in self.ancestors(node):
+            if isinstance(parent, FunctionNode):
+                return parent
+        return None
+
+    def enclosing_class(self, node: ast.AST) -> Optional[ast.ClassDef]:
+        for parent in self.ancestors(node):
+            if isinstance(parent, ast.ClassDef):
+                return parent
+        return None
+
+    def method_of(self, node: ast.AST) -> Optional[Tuple[ast.ClassDef, ast.AST]]:
+        """The (class, method) whose body holds ``node``, through nested functions."""
+        method = None
+        for parent in self.ancestors(node):
+            if isinstance(parent, FunctionNode):
+                method = parent
+            elif isinstance(parent, ast.ClassDef):
+                return (parent, method) if method is not None else None
+        return None
+
+    # -- values ---------------------------------------------------------------------------
+    def assigned_value(self, node: ast.AST) -> Optional[ast.AST]:
+        """The one value a name (or ``self.attr``) was assigned, looked up from ``node``'s scope."""
+        if isinstance(node, ast.Name):
+            scope = self.scope_of(node)
+            while True:
+                value = self._bindings.get(scope, {}).get(node.id)
+                if value is not None:
+                    return None if value is _AMBIGUOUS else value
+                if scope is self.tree:
+                    return None
+                scope = self.scope_of(scope)
+        if isinstance(node, ast.Attribute):
+            key = dotted_name(node)
+            if key and key.startswith("self.") and key.count(".") == 1:
+                cls = self.enclosing_class(node)
+                value = self._attributes.get(cls, {}).get(key) if cls is not None else None
+                return None if value is None or value is _AMBIGUOUS else value
+        return None
+
+    def follow(self, node: ast.AST, depth: int = _MAX_DEPTH) -> ast.AST:
+        """Follow single assignments from a name to the expression it stands for."""
+        while depth and isinstance(node, (ast.Name, ast.Attribute)):
+            value = self.assigned_value(node)
+            if value is None:
+                break
+            node, depth = value, depth - 1
+        return node
+
+    def constant(self, node: ast.AST) -> Tuple[bool, object]:
+        """(True, value) when ``node`` is a literal or a name bound once to one."""
+        node = self.follow(node)
+        if isinstance(node, ast.Constant):
+            return True, node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            value = node.operand.value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return True, -value
+        return False, None
+
+    def keywords(self, call: ast.Call) -> Optional[Dict[str, ast.AST]]:
+        """Keyword arguments of a call, ``**opts`` expanded when ``opts`` is a dict built in sight.
+
+        None when a ``**`` argument cannot be expanded: any keyword may hide in it.
+        """
+        result: Dict[str, ast.AST] = {}
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                result[keyword.arg] = keyword.value
+                continue
+            expanded = self._dict_items(self.follow(keyword.value))
+            if expanded is None:
+                return None
+            result.update(expanded)
+        return result
+
+    def _dict_items(self, node: ast.AST) -> Optional[Dict[str, ast.AST]]:
+        if isinstance(node, ast.Dict):
+            items = {}
+            for key, value in zip(node.keys, node.values):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    return None
+                items[key.value] = value
+            return items
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+            and "dict" not in self.imports.names
+            and not node.args
+            and all(k.arg is not None for k in node.keywords)
+        ):
+            return {k.arg: k.value for k in node.keywords}
+        return None
+
+    def argument(self, call: ast.Call, name: str, position: Optional[int] = None) -> Optional[ast.AST]:
+        """A call's argument by keyword or position (no ``**`` expansion needed)."""
+        for keyword in call.keywords:
+            if keyword.arg == name:
+                return keyword.value
+        if position is not None and len(call.args) > position:
+            arg = call.args[position]
+            if not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+                return arg
+        return None
+
+    # -- Lightning ------------------------------------------------------------------------
+    @cached_property
+    def drives_trainer(self) -> bool:
+        """The module builds a Lightning ``Trainer``: the whole script is Lightning code."""
+        return self.imports.uses_lightning and any(
+            self.imports.resolve(call.func) == "lightning:Trainer" for call in self.calls
+        )
+
+    def lightning_kind(self, cls: ast.ClassDef, _seen: Optional[set] = None) -> Optional[str]:
+        """``"LightningModule"``, ``"LightningDataModule"`` or ``"Callback"`` for Lightning subclasses."""
+        if not self.imports.uses_lightning:
+            return None
+        if cls not in self._lightning_kinds:
+            self._classify(cls, _seen or set())
+        return self._lightning_kinds.get(cls)
+
+    def _classify(self, cls: ast.ClassDef, seen: set) -> Optional[str]:
+        if cls in seen:
+            return None
+        seen.add(cls)
+        kind = None
+        for base in cls.bases:
+            resolved = self.imports.resolve(base)
+            if resolved and resolved.startswith("lightning:") and resolved[10:] in _LIGHTNING_KINDS:
+                kind = resolved[10:]
+            elif isinstance(base, ast.Name) and base.id in self.classes:
+                kind = self._classify(self.classes[base.id], seen)
+            elif resolved is None:
+                qualname = self.imports.qualname(base)
+                if qualname is not None and not qualname.startswith(("torch.", "lightning", "pytorch_lightning")):
+                    from lightning_advisor.static import inference  # astroid: only for such bases
+
+                    kind = inference.lightning_kind(self, cls)
+            if kind:
+                break
+        self._lightning_kinds[cls] = kind
+        return kind
+
+    def in_lightning_code(self, node: ast.AST) -> bool:
+        """Inside a Lightning class's methods, or anywhere in a script that drives a Trainer."""
+        if self.drives_trainer:
+            return True
+        for parent in self.ancestors(node):
+            if isinstance(parent, ast.ClassDef) and self.lightning_kind(parent):
+                return True
+        return False

@@ -1,0 +1,144 @@
+"""Resolve what a name in a module really is, from its imports.
+
+A cheap ``ast`` pass builds a table of every name bound by an import, so
+``DL``, ``tud.DataLoader`` and ``torch.utils.data.DataLoader`` all resolve to
+``torch.utils.data.DataLoader``. Names the module binds itself (a class or
+function of its own called ``DataLoader``) shadow the import and resolve to
+nothing: "cannot tell" never reports.
+
+Qualified names are normalised so that both Lightning namespaces and the
+defining modules compare equal to the public paths: see :func:`canonical`.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterable, Optional, Set
+
+# Public class path -> canonical name. Lightning classes live in many modules
+# (``pytorch_lightning.core.module.LightningModule``), torch ones in their
+# defining modules (``torch.utils.data.dataloader.DataLoader``): match on the
+# package and the final name, the way pylint compares ``qname()`` results.
+_LIGHTNING_PACKAGES = ("pytorch_lightning", "lightning.pytorch", "lightning")
+_LIGHTNING_CLASSES = {"LightningModule", "LightningDataModule", "Callback", "Trainer"}
+_TORCH_DATA_CLASSES = {
+    "DataLoader",
+    "RandomSampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "DistributedSampler",
+    "BatchSampler",
+}
+
+
+def canonical(qualname: str) -> str:
+    """Map a fully qualified name to the short form the checks compare with.
+
+    ``lightning.pytorch.core.module.LightningModule`` -> ``lightning:LightningModule``;
+    ``torch.utils.data.dataloader.DataLoader`` -> ``torch.utils.data:DataLoader``.
+    Anything else is returned unchanged.
+    """
+    head, _, last = qualname.rpartition(".")
+    if last in _LIGHTNING_CLASSES:
+        for package in _LIGHTNING_PACKAGES:
+            if head == package or head.startswith(package + "."):
+                return f"lightning:{last}"
+    if last in _TORCH_DATA_CLASSES and (head == "torch.utils.data" or head.startswith("torch.utils.data.")):
+        return f"torch.utils.data:{last}"
+    return qualname
+
+
+def is_lightning_module_name(module: str) -> bool:
+    return module.split(".", 1)[0] in ("pytorch_lightning", "lightning")
+
+
+def is_torch_module_name(module: str) -> bool:
+    return module.split(".", 1)[0] == "torch"
+
+
+class ImportTable:
+    """Names bound by imports anywhere in a module, and the modules imported."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.names: Dict[str, str] = {}
+        self.modules: Set[str] = set()
+        own: Set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.modules.add(alias.name)
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        # ``import torch.utils.data`` binds ``torch``.
+                        top = alias.name.split(".", 1)[0]
+                        self.names[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                if node.level or not node.module:
+                    continue  # relative imports are the user's own code
+                self.modules.add(node.module)
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                own.add(node.name)
+        for name in own:
+            self.names.pop(name, None)
+
+    def uses(self, predicate) -> bool:
+        return any(predicate(module) for module in self.modules)
+
+    @property
+    def uses_torch(self) -> bool:
+        return self.uses(is_torch_module_name) or self.uses_lightning
+
+    @property
+    def uses_lightning(self) -> bool:
+        return self.uses(is_lightning_module_name)
+
+    def qualname(self, node: ast.AST) -> Optional[str]:
+        """``tud.DataLoader`` -> ``torch.utils.data.DataLoader``; None when not from an import."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.names.get(node.id)
+        if base is None:
+            return None
+        parts.append(base)
+        return ".".join(reversed(parts))
+
+    def resolve(self, node: ast.AST) -> Optional[str]:
+        """The canonical name of an expression, or None."""
+        qualname = self.qualname(node)
+        return canonical(qualname) if qualname else None
+
+
+def dotted_name(node: ast.AST) -> Optional[str]:
+    """``self.model.net`` -> ``"self.model.net"``; None for anything but names and attributes."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def last_name(node: ast.AST) -> Optional[str]:
+    """The identifier an expression ends in: ``self.val_loader`` -> ``val_loader``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def iter_child_calls(nodes: Iterable[ast.AST]):
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                yield sub

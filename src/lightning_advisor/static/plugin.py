@@ -1,0 +1,89 @@
+"""The flake8 front end: a thin plugin class over the static checks.
+
+flake8 does ``noqa``, ``--select`` and ``--ignore``; this class only finds and
+renders. Messages come from the rule catalog.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+from typing import Iterator, List, Optional, Tuple, Type
+
+from lightning_advisor import __version__
+from lightning_advisor.catalog import rule
+from lightning_advisor.static.checks import Options, all_checks
+from lightning_advisor.static.context import ModuleContext
+
+LOG = logging.getLogger("flake8.lightning_advisor")
+_TRIGGERS = ("torch", "lightning")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of workers >= 0, got {value}")
+    return value
+
+
+class AdvisorPlugin:
+    """flake8 plugin reporting the LA rules of lightning-advisor."""
+
+    name = "lightning-advisor"
+    version = __version__
+    options = Options()
+
+    def __init__(self, tree: ast.AST, filename: str = "stdin", lines: Optional[List[str]] = None) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager) -> None:
+        manager.add_option(
+            "--la-min-workers",
+            type=_non_negative_int,
+            default=Options.min_workers,
+            parse_from_config=True,
+            help="LA102: fewest DataLoader worker processes accepted as a constant (default: %(default)s)",
+        )
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.options = Options(min_workers=options.la_min_workers)
+
+    def run(self) -> Iterator[Tuple[int, int, str, Type["AdvisorPlugin"]]]:
+        if self.lines is not None and not any(t in line for line in self.lines for t in _TRIGGERS):
+            return  # plain Python: nothing imports torch or Lightning
+        try:
+            ctx = ModuleContext(self.tree, self.filename, self.lines)
+        except Exception:  # never break the user's flake8 run
+            LOG.warning("lightning-advisor could not analyse %s", self.filename, exc_info=True)
+            return
+        if not ctx.imports.uses_torch:
+            return
+        for check in all_checks():
+            try:
+                candidates = list(check.candidates(ctx))
+            except Exception:
+                self._internal_error(check, None)
+                continue
+            for node in candidates:
+                try:
+                    reports = [
+                        (f.node.lineno, f.node.col_offset, rule(f.code).render(**f.fields), type(self))
+                        for f in check.examine(ctx, node, self.options)
+                    ]
+                except Exception:
+                    self._internal_error(check, node)
+                    continue
+                yield from reports
+
+    def _internal_error(self, check, node) -> None:
+        LOG.warning(
+            "lightning-advisor: internal error in the %s check at %s:%s; that node is skipped",
+            "/".join(check.codes), self.filename, getattr(node, "lineno", "?"), exc_info=True,
+        )
