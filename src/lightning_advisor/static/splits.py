@@ -1,0 +1,72 @@
+"""Does a name say "evaluation data"? ``val_loader``, ``self.testset``, ``validDL``...
+
+Identifiers are split on underscores, camelCase and digits; a word counts when
+it is an evaluation word, alone or glued to a data suffix (``valloader``,
+``testset``). A name that also says "train" (``train_val_loader``) is mixed and
+counts as nothing.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+_SPLITS = {
+    "val": "validation",
+    "vali": "validation",
+    "valid": "validation",
+    "validation": "validation",
+    "dev": "validation",
+    "holdout": "validation",
+    "heldout": "validation",
+    "test": "test",
+    "tst": "test",
+    "testing": "test",
+    "eval": "evaluation",
+    "evaluation": "evaluation",
+    "predict": "prediction",
+    "prediction": "prediction",
+    "pred": "prediction",
+    "inference": "prediction",
+}
+_TRAIN = {"train", "training", "trn", "trainval"}
+_SUFFIXES = ("dataloaders", "dataloader", "loaders", "loader", "datasets", "dataset", "data", "sets", "set", "ds", "dl")
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+")
+
+
+def _word_split(word: str) -> Optional[str]:
+    if word in _SPLITS:
+        return _SPLITS[word]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and word[: -len(suffix)] in _SPLITS:
+            return _SPLITS[word[: -len(suffix)]]
+    return None
+
+
+def _is_train(word: str) -> bool:
+    return word in _TRAIN or any(word.endswith(s) and word[: -len(s)] in _TRAIN for s in _SUFFIXES)
+
+
+@lru_cache(maxsize=4096)
+def split_of(identifier: str) -> Optional[str]:
+    """``"validation"``, ``"test"``, ``"evaluation"`` or ``"prediction"`` if the name says so."""
+    words = [w.lower() for w in _WORDS.findall(identifier)]
+    found = None
+    for word in words:
+        if _is_train(word):
+            return None
+        found = found or _word_split(word)
+    return found
+
+
+def says_train(identifier: str) -> bool:
+    """The name mentions training data (``train_loader``, ``trainval_ds``)."""
+    return any(_is_train(w.lower()) for w in _WORDS.findall(identifier))
+
+
+# Lightning's hooks that build evaluation loaders, and the split they serve.
+LOADER_HOOKS = {
+    "val_dataloader": "validation",
+    "test_dataloader": "test",
+    "predict_dataloader": "prediction",
+}
