@@ -16,6 +16,7 @@ Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _LIGHTNING_KINDS = ("LightningModule", "LightningDataModule", "Callback")
+_LIBRARY_PREFIXES = ("torch.", "torch:", "lightning", "pytorch_lightning", "builtins.")
 _AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
 _MAX_DEPTH = 8
 
@@ -23,8 +24,11 @@ _MAX_DEPTH = 8
 class ModuleContext:
     """A parsed module plus the cheap facts every check shares."""
 
-    def __init__(self, tree: ast.Module, filename: str = "stdin", lines: Optional[List[str]] = None) -> None:
+    def __init__(
+        self, tree: ast.Module, filename: str = "stdin", lines: Optional[List[str]] = None, import_depth: int = 0
+    ) -> None:
         self.tree = tree
+        self.import_depth = import_depth  # how many imports away from the file flake8 is checking
         self.filename = filename
         self.lines = lines
         self.imports = ImportTable(tree)
@@ -65,6 +69,8 @@ class ModuleContext:
             elif isinstance(node, (ast.Global, ast.Nonlocal)):
                 for name in node.names:
                     self._bind(scope, name, None)
+                    if isinstance(node, ast.Global):  # reassigned from inside a function
+                        self._bind(self.tree, name, None)
             elif isinstance(node, ast.ClassDef):
                 if scope is self.tree:
                     self.classes[node.name] = node
@@ -79,13 +85,12 @@ class ModuleContext:
 
             if isinstance(node, _SCOPES) and node is not scope:
                 inner = node
-                if not isinstance(node, ast.Lambda):
-                    args = node.args
-                    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+                args = node.args  # lambdas too: their parameters shadow outer names
+                for arg in args.posonlyargs + args.args + args.kwonlyargs:
+                    self._bind(inner, arg.arg, None)
+                for arg in (args.vararg, args.kwarg):
+                    if arg is not None:
                         self._bind(inner, arg.arg, None)
-                    for arg in (args.vararg, args.kwarg):
-                        if arg is not None:
-                            self._bind(inner, arg.arg, None)
             else:
                 inner = scope
             for child in ast.iter_child_nodes(node):
@@ -241,8 +246,6 @@ class ModuleContext:
 
     def lightning_kind(self, cls: ast.ClassDef, _seen: Optional[set] = None) -> Optional[str]:
         """``"LightningModule"``, ``"LightningDataModule"`` or ``"Callback"`` for Lightning subclasses."""
-        if not self.imports.uses_lightning:
-            return None
         if cls not in self._lightning_kinds:
             self._classify(cls, _seen or set())
         return self._lightning_kinds.get(cls)
@@ -258,12 +261,11 @@ class ModuleContext:
                 kind = resolved[10:]
             elif isinstance(base, ast.Name) and base.id in self.classes:
                 kind = self._classify(self.classes[base.id], seen)
-            elif resolved is None:
-                qualname = self.imports.qualname(base)
-                if qualname is not None and not qualname.startswith(("torch.", "lightning", "pytorch_lightning")):
-                    from lightning_advisor.static import inference  # astroid: only for such bases
+            elif resolved is not None and not resolved.startswith(_LIBRARY_PREFIXES):
+                # A base imported from the user's own modules: only astroid can follow it.
+                from lightning_advisor.static import inference
 
-                    kind = inference.lightning_kind(self, cls)
+                kind = inference.lightning_kind(self, resolved, self.import_depth)
             if kind:
                 break
         self._lightning_kinds[cls] = kind

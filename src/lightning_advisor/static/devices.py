@@ -1,4 +1,104 @@
-"""Placeholder: being written."""
-from lightning_advisor.static.checks import Check
+"""LA201 and LA202: Lightning code that places tensors on a CUDA device itself.
 
-CHECK = Check(codes=(), candidates=lambda ctx: (), examine=lambda ctx, node, options: ())
+In Lightning code the Trainer owns device placement, so ``.cuda()`` (LA201) and a
+literal ``"cuda"`` device (LA202) are leftovers from plain PyTorch. Both are
+reported only inside Lightning classes or in a script that builds a ``Trainer``;
+plain PyTorch code may place tensors as it likes.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Iterator, Optional
+
+from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.context import ModuleContext
+
+_TENSOR_FACTORY_METHODS = frozenset({"new_tensor", "new_zeros", "new_ones", "new_empty", "new_full"})
+# These APIs name a backend, not a placement: ``torch.cuda.synchronize(device="cuda:0")``
+# or ``torch.amp.GradScaler(device="cuda")`` are CUDA-specific on purpose.
+_BACKEND_APIS = ("torch.cuda.", "torch.amp.")
+
+
+def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
+    for call in ctx.calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("cuda", "to"):
+            yield call
+        elif any(keyword.arg == "device" for keyword in call.keywords):
+            yield call
+
+
+def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterable[Finding]:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "cuda":
+        if is_manual_cuda_call(ctx, call) and ctx.in_lightning_code(call):
+            yield Finding(node=call, code="LA201")
+        return
+    device = cuda_device(ctx, device_argument(ctx, call))
+    if device is not None and ctx.in_lightning_code(call):
+        yield Finding(node=call, code="LA202", fields={"device": device})
+
+
+def is_manual_cuda_call(ctx: ModuleContext, call: ast.Call) -> bool:
+    """``x.cuda()`` on a tensor or module; not on an imported name, nor inside an override of ``cuda``."""
+    if ctx.imports.qualname(call.func.value) is not None:
+        return False  # ``torch.cuda``-like module attributes, or something imported we cannot see
+    method = ctx.enclosing_function(call)
+    return method is None or method.name != "cuda"  # ``def cuda(self, ...): return super().cuda(...)``
+
+
+def device_argument(ctx: ModuleContext, call: ast.Call) -> Optional[ast.AST]:
+    """The expression a call takes as its device, when the call is one that places tensors."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "to":
+        if ctx.imports.qualname(func.value) is not None:
+            return None
+        # ``.to(device, dtype)``, ``.to(dtype)``, ``.to(tensor)``: only a device can be a CUDA device.
+        return ctx.argument(call, "device", 0)
+    if isinstance(func, ast.Attribute) and func.attr in _TENSOR_FACTORY_METHODS:
+        return ctx.argument(call, "device")
+    qualname = ctx.imports.qualname(func)
+    if qualname is None or not qualname.startswith("torch.") or qualname.startswith(_BACKEND_APIS):
+        return None  # the user's own ``zeros`` is not torch's
+    return ctx.argument(call, "device")
+
+
+def cuda_device(ctx: ModuleContext, node: Optional[ast.AST]) -> Optional[str]:
+    """``"cuda"`` / ``"cuda:0"`` when ``node`` certainly names a CUDA device, else None."""
+    if node is None:
+        return None
+    node = ctx.follow(node)
+    if isinstance(node, ast.Call) and ctx.imports.qualname(node.func) == "torch.device":
+        kind = ctx.argument(node, "type", 0)
+        device = cuda_device(ctx, kind)
+        index = ctx.argument(node, "index", 1)
+        if device is None or index is None or ":" in device:
+            return device
+        known, value = ctx.constant(index)
+        return f"{device}:{value}" if known else f"{device}:{{{ast.unparse(index)}}}"
+    if isinstance(node, ast.JoinedStr):
+        return _cuda_fstring(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_cuda(node.value):
+        return node.value
+    return None
+
+
+def _cuda_fstring(node: ast.JoinedStr) -> Optional[str]:
+    """``f"cuda:{rank}"`` is a CUDA device whatever ``rank`` is."""
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value))
+        elif isinstance(value, ast.FormattedValue):
+            parts.append("{" + ast.unparse(value.value) + "}")
+    first = node.values[0] if node.values else None
+    literal_prefix = str(first.value) if isinstance(first, ast.Constant) else ""
+    text = "".join(parts)
+    return text if text == "cuda" or literal_prefix.startswith("cuda:") else None
+
+
+def _is_cuda(text: str) -> bool:
+    return text == "cuda" or text.startswith("cuda:")
+
+
+CHECK = Check(codes=("LA201", "LA202"), candidates=candidates, examine=examine)

@@ -74,12 +74,14 @@ class ImportTable:
                         top = alias.name.split(".", 1)[0]
                         self.names[top] = top
             elif isinstance(node, ast.ImportFrom):
-                if node.level or not node.module:
-                    continue  # relative imports are the user's own code
-                self.modules.add(node.module)
+                # Relative imports keep their dots (``.models.Base``): the user's own code.
+                module = "." * node.level + (node.module or "")
+                if not node.level:
+                    self.modules.add(module)
                 for alias in node.names:
                     if alias.name != "*":
-                        self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                        joined = f"{module}.{alias.name}" if node.module else module + alias.name
+                        self.names[alias.asname or alias.name] = joined
             elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 own.add(node.name)
         for name in own:

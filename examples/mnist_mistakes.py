@@ -1,0 +1,51 @@
+"""The MNIST trainer with every lightning-advisor mistake made on purpose, once, at a marked line.
+
+    flake8 --select LA examples/mnist_mistakes.py     # the static findings, one per marked line
+    python examples/mnist_mistakes.py --synthetic     # the same advice from AdvisorCallback at run time
+
+Compare with ``mnist_clean.py``, the same trainer done right.
+"""
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader
+
+from mnist_common import MNISTClassifier, MNISTDataModuleBase, main
+
+
+class MistakesDataModule(MNISTDataModuleBase):
+    def train_dataloader(self):
+        # Mistake: no num_workers, so every batch is decoded in the training process.
+        return DataLoader(self.mnist_train, batch_size=self.batch_size, shuffle=True)  # LA102
+
+    def val_dataloader(self):
+        # Mistake: validation data in a new random order every epoch.
+        return DataLoader(self.mnist_val, batch_size=self.batch_size, shuffle=True, num_workers=self.num_workers)  # LA101
+
+    def test_dataloader(self):
+        return DataLoader(self.mnist_test, batch_size=self.batch_size, num_workers=self.num_workers)
+
+
+class MistakesClassifier(MNISTClassifier):
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        # Leftovers from the script this model was ported from. Real leftovers sit behind a guard like
+        # this one, which is also why the demo still runs on machines without a GPU: there the callback
+        # cannot see these lines execute, but flake8 reports them all the same.
+        if torch.cuda.is_available():
+            x = x.cuda()  # LA201
+            y = y.to("cuda")  # LA202
+        return super().training_step((x, y), batch_idx)
+
+    def on_train_epoch_end(self):
+        # Mistake: a hand-written accuracy pass in training mode (dropout, batch norm) with autograd on.
+        correct = total = 0
+        for x, y in self.trainer.datamodule.val_dataloader():  # LA301 LA302
+            predictions = self(x.to(self.device)).argmax(dim=1)
+            correct += int((predictions.cpu() == y).sum())
+            total += len(y)
+        self.log("epoch_end_val_acc", correct / max(total, 1))
+
+
+if __name__ == "__main__":
+    main(MistakesClassifier, MistakesDataModule, "MNIST trainer with every lightning-advisor mistake made on purpose")
