@@ -5,6 +5,7 @@ from the rule catalog, so the training log reads like the editor.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Collection, List, Optional, Set, Tuple
@@ -58,10 +59,7 @@ class Reporter:
         location = f"{site[0]}:{site[1]}" if site is not None else (str(key) if key is not None else None)
         self.findings.append(Finding(code, message, location))
         if self.is_rank_zero():
-            if site is not None:
-                warnings.warn_explicit(message, AdvisorWarning, site[0], site[1])
-            else:
-                warnings.warn(message, AdvisorWarning, stacklevel=3)
+            _warn(message, site)
         if self.strict:
             raise AdvisorError(message + (f" (at {location})" if location else ""))
         return True
@@ -69,12 +67,34 @@ class Reporter:
     def internal_error(self, what: str, error: BaseException) -> None:
         """A check failed: say so once and let training go on."""
         if self.is_rank_zero():
-            warnings.warn(
-                f"lightning-advisor: the {what} check failed ({type(error).__name__}: {error}) and is switched off; "
-                "training continues. Please report this.",
-                AdvisorWarning,
-                stacklevel=3,
+            _warn(
+                f"lightning-advisor: the {what} check failed ({type(error).__name__}: {error})"
+                " and is switched off; training continues. Please report this.",
+                None,
             )
+
+
+def _warn(message: str, site: Optional[Site]) -> None:
+    """Warn at ``site``; without one, at the user's line that started the run (their ``trainer.fit(...)``).
+
+    Pointing into this package would also let Lightning's warning formatter, which takes any path
+    containing "lightning" for its own, drop the ``AdvisorWarning:`` category from the message.
+    """
+    site = site or _user_site()
+    if site is not None:
+        warnings.warn_explicit(message, AdvisorWarning, site[0], site[1])
+    else:
+        warnings.warn(message, AdvisorWarning, stacklevel=3)
+
+
+def _user_site() -> Optional[Site]:
+    try:
+        from lightning_advisor.runtime.frames import find_user_frame, site_of  # frames imports this module
+
+        frame, _ = find_user_frame(sys._getframe(2))
+        return site_of(frame) if frame is not None else None
+    except Exception:  # a report must never fail for want of a nice location
+        return None
 
 
 class Probe:

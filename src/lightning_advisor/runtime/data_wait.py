@@ -1,0 +1,101 @@
+"""LA103, runtime only: the training loop measurably waits on data.
+
+The wait of a step is the time from the end of one training batch (``on_train_batch_end``)
+to the start of the next (``on_train_batch_start``): Lightning fetches the next batch and
+moves it to the device in between. Its share of the whole cycle (end to end) is measured
+over one window of training batches after a warm-up; then the probe stops measuring.
+
+Intervals that contain more than data loading are never measured: the first batch of an
+epoch (iterator and worker start-up, epoch-end hooks) and the first batch after a
+validation loop ran in between.
+"""
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Optional
+
+from lightning_advisor.runtime.dataloaders import stage_loaders
+from lightning_advisor.runtime.report import Probe, Reporter
+
+MIN_STEPS = 5
+"""Fewest measured steps LA103 judges when training ends before the window is full."""
+
+
+class DataWaitProbe(Probe):
+    """LA103: waiting for the next batch takes a large share of each training step."""
+
+    name = "LA103 training-waits-on-data"
+    codes = ("LA103",)
+
+    def __init__(
+        self,
+        reporter: Reporter,
+        share: float = 0.2,
+        floor_ms: float = 5.0,
+        warmup_batches: int = 5,
+        window_batches: int = 20,
+    ) -> None:
+        super().__init__(reporter)
+        self.share = share
+        self.floor_ms = floor_ms
+        self.warmup_batches = warmup_batches
+        self.window_batches = window_batches
+        self.done = False
+        self._started = 0  # training batches started so far
+        self._last_end: Optional[float] = None  # when the previous training batch ended
+        self._cycle_start: Optional[float] = None  # that end time, while the current batch is measured
+        self._wait = 0.0
+        self._cycle = 0.0
+        self._measured = 0
+
+    def on_stage_start(self, trainer, pl_module, stage: str) -> None:
+        if stage != "train":
+            self._last_end = None  # an evaluation loop ran in between: not data wait
+
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+        if self.done or stage != "train":
+            return
+        now = perf_counter()
+        self._started += 1
+        if self._last_end is not None and batch_idx > 0 and self._started > self.warmup_batches:
+            self._wait += now - self._last_end
+            self._cycle_start = self._last_end
+
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+        if self.done or stage != "train":
+            return
+        now = perf_counter()
+        self._last_end = now
+        if self._cycle_start is None:
+            return
+        self._cycle += now - self._cycle_start
+        self._cycle_start = None
+        self._measured += 1
+        if self._measured >= self.window_batches:
+            self._judge(trainer)
+
+    def on_stage_end(self, trainer, pl_module, stage: str) -> None:
+        if not self.done and stage == "train" and self._measured >= min(MIN_STEPS, self.window_batches):
+            self._judge(trainer)
+
+    def _judge(self, trainer) -> None:
+        self.done = True  # one window per run: no per-batch cost from here on
+        share = self._wait / self._cycle if self._cycle > 0 else 0.0
+        wait_ms = 1000.0 * self._wait / self._measured
+        if share > self.share and wait_ms > self.floor_ms:
+            loader = _first_dataloader(trainer)
+            self.reporter.report(
+                "LA103",
+                key="train_dataloader",
+                share=share,
+                wait_ms=wait_ms,
+                workers=getattr(loader, "num_workers", "?"),
+                pin_memory=getattr(loader, "pin_memory", "?"),
+            )
+
+
+def _first_dataloader(trainer) -> object:
+    for _, loader in stage_loaders(trainer, "train"):
+        if hasattr(loader, "num_workers"):
+            return loader
+    return None

@@ -1,0 +1,185 @@
+"""AdvisorCallback itself: arguments, strict and ignore, warning filters, internal errors, the summary."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import pytest
+
+from lightning_advisor import AdvisorCallback, AdvisorError, AdvisorWarning, rule
+from lightning_advisor.runtime.data_wait import DataWaitProbe
+
+LIGHTNING_SHUFFLE = "sampler has shuffling enabled"
+LIGHTNING_WORKERS = "does not have many workers"
+
+
+def test_is_a_callback_of_the_namespace(lit):
+    assert isinstance(AdvisorCallback(), lit.ns.Callback)
+
+
+@pytest.mark.parametrize("options, argument", [
+    ({"ignore": ["LA101", "LA999"]}, "ignore"),
+    ({"ignore": ["la101"]}, "ignore"),
+    ({"min_workers": -1}, "min_workers"),
+    ({"min_workers": 1.5}, "min_workers"),
+    ({"data_wait_share": 1.5}, "data_wait_share"),
+    ({"data_wait_floor_ms": -1}, "data_wait_floor_ms"),
+    ({"warmup_batches": -1}, "warmup_batches"),
+    ({"window_batches": 0}, "window_batches"),
+])
+def test_invalid_arguments_are_named(options, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        AdvisorCallback(**options)
+
+
+def test_strict_raises_at_first_finding_and_detaches(lit, make_trainer, make_loader):
+    filters = list(warnings.filters)
+    advisor = AdvisorCallback(strict=True)
+    message = rule("LA101").render(split="validation", how="RandomSampler")
+    trainer = make_trainer(callbacks=[advisor])
+    with pytest.raises(AdvisorError, match=f"^{message[:40]}"), pytest.warns(AdvisorWarning):
+        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True))
+    assert [f.code for f in advisor.findings] == ["LA101"]
+    assert warnings.filters == filters
+
+
+def test_ignore_suppresses_the_rule_and_lets_lightning_say_it(lit, make_trainer, make_loader, recorded):
+    advisor = AdvisorCallback(ignore=["LA101"])
+    with recorded() as caught:
+        make_trainer(callbacks=[advisor]).validate(lit.BoringModel(), make_loader(shuffle=True))
+    assert caught.advisor == [] and advisor.findings == []
+    assert caught.containing(LIGHTNING_SHUFFLE)
+
+
+def test_lightnings_duplicates_hidden_while_attached_and_filters_restored(
+    lit, make_trainer, make_loader, recorded, monkeypatch
+):
+    # 8 CPUs for Lightning's own num_workers hint (AdvisorCallback's count is patched to 4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+
+    def run(advisor):
+        with recorded() as caught:
+            warnings.filterwarnings("ignore", message="the user's own filter")
+            filters = list(warnings.filters)
+            trainer = make_trainer(callbacks=[advisor])
+            val = make_loader("random", shuffle=True)
+            trainer.fit(lit.BoringModel(), make_loader("random"), val_dataloaders=val)
+            assert warnings.filters == filters
+        return caught
+
+    caught = run(AdvisorCallback())
+    assert sorted(m[:5] for m in caught.advisor) == ["LA101", "LA102", "LA102"]
+    assert not caught.containing(LIGHTNING_SHUFFLE) and not caught.containing(LIGHTNING_WORKERS)
+    # the same run with both rules ignored: Lightning's own warnings are back, so the patterns match them
+    caught = run(AdvisorCallback(ignore=["LA101", "LA102"]))
+    assert caught.advisor == []
+    assert caught.containing(LIGHTNING_SHUFFLE) and caught.containing(LIGHTNING_WORKERS)
+
+
+def test_internal_error_reported_once_and_training_continues(
+    lit, make_trainer, make_loader, recorded, monkeypatch
+):
+    def broken(self, *args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(DataWaitProbe, "on_batch_start", broken)
+    advisor = AdvisorCallback()
+    with recorded() as caught:
+        trainer = make_trainer(callbacks=[advisor], limit_train_batches=4)
+        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True))
+    assert trainer.global_step == 4
+    failures = [m for m in caught.advisor if m.startswith("lightning-advisor:")]
+    assert len(failures) == 1
+    assert "LA103 training-waits-on-data check failed (RuntimeError: boom)" in failures[0]
+    assert [f.code for f in advisor.findings] == ["LA101"]  # the other probes carry on
+
+
+def test_probes_torn_down_and_filters_restored_when_fit_raises(lit, make_trainer, make_loader, monkeypatch):
+    torn_down = []
+    monkeypatch.setattr(DataWaitProbe, "teardown", lambda self: torn_down.append(self))
+
+    class Failing(lit.BoringModel):
+        def training_step(self, batch, batch_idx):
+            raise ValueError("user code failed")
+
+    filters = list(warnings.filters)
+    with pytest.raises(ValueError, match="user code failed"):
+        make_trainer(callbacks=[AdvisorCallback()]).fit(Failing(), make_loader())
+    assert len(torn_down) == 1
+    assert warnings.filters == filters
+
+
+def test_summary_logged_at_end_of_fit_only_when_something_was_found(lit, make_trainer, make_loader, caplog):
+    caplog.set_level(logging.INFO, logger="lightning_advisor")
+    advisor = AdvisorCallback()
+    trainer = make_trainer(callbacks=[advisor])
+    with pytest.warns(AdvisorWarning):
+        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True))
+    summaries = [r.getMessage() for r in caplog.records if r.name == "lightning_advisor"]
+    assert len(summaries) == 1
+    assert "1 finding(s) during fit" in summaries[0] and advisor.findings[0].message in summaries[0]
+
+    caplog.clear()
+    trainer = make_trainer(callbacks=[AdvisorCallback()])
+    trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader())
+    assert [r for r in caplog.records if r.name == "lightning_advisor"] == []
+
+
+ONE_NAMESPACE = """
+import sys, warnings
+sys.modules[{hidden!r}] = None  # as if that package were not installed
+import lightning_advisor
+assert "torch" not in sys.modules
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from lightning_advisor import AdvisorCallback
+import {used} as ns
+
+assert AdvisorCallback.__bases__ == (ns.Callback,), AdvisorCallback.__bases__
+
+class Model(ns.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 2)
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).sum()
+    def validation_step(self, batch, batch_idx):
+        pass
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+loader = lambda **kw: DataLoader(TensorDataset(torch.randn(8, 4)), batch_size=4, **kw)
+advisor = AdvisorCallback()
+trainer = ns.Trainer(max_epochs=1, callbacks=[advisor], enable_progress_bar=False, logger=False,
+                     enable_checkpointing=False, enable_model_summary=False)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    trainer.fit(Model(), loader(), val_dataloaders=loader(shuffle=True))
+print("FOUND", *[f.code for f in advisor.findings])
+"""
+
+
+@pytest.mark.parametrize(
+    "used, hidden", [("pytorch_lightning", "lightning"), ("lightning.pytorch", "pytorch_lightning")]
+)
+def test_works_with_only_one_namespace_installed(used, hidden):
+    script = textwrap.dedent(ONE_NAMESPACE.format(used=used, hidden=hidden))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "FOUND LA101" in result.stdout
+
+
+def test_warnings_point_at_the_users_fit_call(lit, make_trainer, make_loader, recorded):
+    trainer = make_trainer(callbacks=[AdvisorCallback()])
+    with recorded() as caught:
+        fit_line = sys._getframe().f_lineno + 1
+        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True))
+    (warning,) = [w for w in caught if issubclass(w.category, AdvisorWarning)]
+    assert (warning.filename, warning.lineno) == (__file__, fit_line)
+    # Lightning's formatter drops the category of warnings from paths containing "lightning"
+    shown = warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    assert "AdvisorWarning: LA101" in shown

@@ -1,0 +1,43 @@
+"""Two CPU processes under DDP: findings are reported once, on rank zero, and nothing hangs."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lightning_advisor import rule
+
+SCRIPT = Path(__file__).with_name("ddp_run.py")
+
+
+@pytest.mark.ddp
+def test_two_process_ddp_reports_on_rank_zero_only(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(tmp_path), "lightning.pytorch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,  # rank 1 joins this session: one killpg ends both
+    )
+    try:
+        output, _ = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"DDP run hung:\n{output[-3000:]}")
+    assert process.returncode == 0, output[-3000:]
+
+    rank0, rank1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    # Lightning gave each rank a DistributedSampler(shuffle=True) in place of the RandomSampler
+    expected = rule("LA101").render(split="validation", how="DistributedSampler(shuffle=True)")
+    assert rank0["warnings"] == [expected]
+    assert rank1["warnings"] == []
+    # both ranks found it (strict mode stops every rank), only rank zero said so
+    assert rank0["findings"] == rank1["findings"] == [["LA101", expected, "val_dataloaders[0]"]]
