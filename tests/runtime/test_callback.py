@@ -113,20 +113,35 @@ def test_probes_torn_down_and_filters_restored_when_fit_raises(lit, make_trainer
     assert warnings.filters == filters
 
 
-def test_summary_logged_at_end_of_fit_only_when_something_was_found(lit, make_trainer, make_loader, caplog):
-    caplog.set_level(logging.INFO, logger="lightning_advisor")
-    advisor = AdvisorCallback()
-    trainer = make_trainer(callbacks=[advisor])
-    with pytest.warns(AdvisorWarning):
-        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True))
-    summaries = [r.getMessage() for r in caplog.records if r.name == "lightning_advisor"]
-    assert len(summaries) == 1
-    assert "1 finding(s) during fit" in summaries[0] and advisor.findings[0].message in summaries[0]
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages = []
 
-    caplog.clear()
-    trainer = make_trainer(callbacks=[AdvisorCallback()])
-    trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader())
-    assert [r for r in caplog.records if r.name == "lightning_advisor"] == []
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_summary_logged_at_end_of_fit_only_when_something_was_found(lit, make_trainer, make_loader):
+    # Lightning prints its namespace's INFO records to the console by default: the summary goes there.
+    summary_logger = logging.getLogger(f"{lit.name}.lightning_advisor")
+    records = _Records()
+    summary_logger.addHandler(records)
+    try:
+        advisor = AdvisorCallback()
+        with pytest.warns(AdvisorWarning):
+            make_trainer(callbacks=[advisor]).fit(
+                lit.BoringModel(), make_loader(), val_dataloaders=make_loader(shuffle=True)
+            )
+        assert len(records.messages) == 1
+        assert "1 finding(s) during fit" in records.messages[0]
+        assert advisor.findings[0].message in records.messages[0]
+
+        records.messages.clear()
+        make_trainer(callbacks=[AdvisorCallback()]).fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader())
+        assert records.messages == []
+    finally:
+        summary_logger.removeHandler(records)
 
 
 ONE_NAMESPACE = """

@@ -9,6 +9,7 @@ asks this module (never the namespaces directly) for Lightning types.
 from __future__ import annotations
 
 import importlib
+import logging
 from types import ModuleType
 from typing import Optional, Tuple
 
@@ -45,3 +46,10 @@ def is_global_zero(trainer: object) -> bool:
         if rank is not None:
             return rank == 0
     return True
+
+
+def summary_logger(trainer: object) -> "logging.Logger":
+    """A logger under the Trainer's own namespace, so Lightning's console handler shows it by default."""
+    module = type(trainer).__module__
+    namespace = next((name for name in NAMESPACE_NAMES if module.startswith(name)), "lightning_advisor")
+    return logging.getLogger(f"{namespace}.lightning_advisor" if namespace != "lightning_advisor" else namespace)

@@ -8,7 +8,6 @@ running Trainer can see, and warn about each once, with the words the linter use
 """
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Tuple
 
@@ -16,7 +15,7 @@ from typing_extensions import override
 
 from lightning_advisor.catalog import RULES
 from lightning_advisor.errors import AdvisorError
-from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero
+from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
 from lightning_advisor.runtime.data_wait import DataWaitProbe
 from lightning_advisor.runtime.dataloaders import ShuffleProbe, WorkersProbe
 from lightning_advisor.runtime.report import Finding, Probe, Reporter
@@ -32,8 +31,6 @@ except ImportError:
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
-
-log = logging.getLogger("lightning_advisor")
 
 # Lightning's own warnings that say what an LA rule says: hidden while the Callback is attached
 # (unless that rule is ignored), so each problem is reported once, in lightning-advisor's words.
@@ -54,7 +51,9 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     :class:`~lightning_advisor.AdvisorWarning` whose message starts with its code, issued once per
     (rule, place) for the life of the callback, on global rank zero only, and is listed in
     :attr:`findings`. When a run (``fit``, ``validate``, ...) that found something ends, a summary
-    is logged at INFO level to the ``lightning_advisor`` logger.
+    is logged at INFO level to the ``lightning_advisor`` logger under the Trainer's namespace
+    (``lightning.pytorch.lightning_advisor`` or ``pytorch_lightning.lightning_advisor``), which
+    Lightning prints by default.
 
     While attached, Lightning's own warnings about evaluation loaders that shuffle and loaders with
     few workers are hidden, since LA101 and LA102 report them; the warning filters in place before
@@ -369,7 +368,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         if not found or not self._is_global_zero():
             return
         lines = "".join(f"\n  {f.message}" + (f"  [{f.location}]" if f.location else "") for f in found)
-        log.info("lightning-advisor: %d finding(s) during %s:%s", len(found), self._run, lines)
+        summary_logger(self._trainer).info("lightning-advisor: %d finding(s) during %s:%s", len(found), self._run, lines)
 
 
 def _all_ignored(probe_class: type, ignore: frozenset) -> bool:
