@@ -39,6 +39,10 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
     "LA102": r"The '\w+_dataloader' does not have many workers",
 }
 
+# torch warns when a compiled module runs while global module hooks exist; the hooks are ours
+# (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
+_OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
+
 _PROBE_HOOKS = ("on_stage_start", "on_batch_start", "on_batch_end", "on_stage_end", "teardown")
 
 
@@ -342,8 +346,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
 
     def _hide_lightning_duplicates(self) -> None:
         patterns = [text for code, text in _LIGHTNING_DUPLICATES.items() if code not in self.ignore]
-        if not patterns:
-            return
+        patterns += _OWN_SIDE_EFFECTS
         self._warning_filters = warnings.catch_warnings()  # saves the user's filters for _finish
         self._warning_filters.__enter__()
         for pattern in patterns:

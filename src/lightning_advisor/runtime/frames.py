@@ -1,0 +1,142 @@
+"""Find the user's line behind a call that a runtime check intercepted deep inside torch.
+
+A frame is *library* code when it runs torch, Lightning, this package, the standard
+library or anything installed into site-packages; the first frame that is not is
+the user's. Checks also look at which library frames lie between the interception
+and the user's frame: a ``Tensor.to`` reached through Lightning's batch transfer is
+Lightning's doing, one reached through ``nn.Module._apply`` is the user's.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import os
+import site
+import sysconfig
+from types import FrameType
+from typing import Dict, List, Optional, Tuple
+
+from lightning_advisor.runtime.report import Site
+
+_LIBRARY_PACKAGES = frozenset(
+    {
+        "torch",
+        "lightning",
+        "pytorch_lightning",
+        "lightning_fabric",
+        "lightning_utilities",
+        "lightning_advisor",
+        "torchmetrics",
+    }
+)
+
+
+def _library_dirs() -> Tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    try:
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except AttributeError:  # old virtualenv's site module lacks these
+        pass
+    found = set()
+    for path in filter(None, dirs):
+        found.add(os.path.join(os.path.normcase(path), ""))
+        found.add(os.path.join(os.path.normcase(os.path.realpath(path)), ""))
+    return tuple(sorted(found))
+
+
+_LIBRARY_DIRS = _library_dirs()
+_is_library_cache: Dict[Tuple[str, str], bool] = {}
+
+
+def _is_library(filename: str, module: str) -> bool:
+    if module.partition(".")[0] in _LIBRARY_PACKAGES:
+        return True
+    if filename.startswith("<"):  # <frozen ...>, <string>; IPython's old cell names are the user's
+        return not filename.startswith("<ipython-input")
+    path = os.path.normcase(filename)
+    if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
+        return True
+    return path.startswith(_LIBRARY_DIRS)
+
+
+def is_library_frame(frame: FrameType) -> bool:
+    """Whether ``frame`` runs library code (torch, Lightning, stdlib, site-packages, this package)."""
+    key = (frame.f_code.co_filename, str(frame.f_globals.get("__name__") or ""))
+    known = _is_library_cache.get(key)
+    if known is None:
+        known = _is_library_cache[key] = _is_library(*key)
+    return known
+
+
+def find_user_frame(frame: Optional[FrameType]) -> Tuple[Optional[FrameType], List[str]]:
+    """The first user frame from ``frame`` outwards, and the modules of the library frames before it.
+
+    ``frame`` itself counts: pass the frame that made the intercepted call.
+    """
+    skipped: List[str] = []
+    while frame is not None and is_library_frame(frame):
+        skipped.append(str(frame.f_globals.get("__name__") or frame.f_code.co_filename))
+        frame = frame.f_back
+    return frame, skipped
+
+
+def site_of(frame: FrameType) -> Site:
+    """``(filename, line)`` of the statement ``frame`` is executing."""
+    return frame.f_code.co_filename, frame.f_lineno
+
+
+def call_source(frame: FrameType) -> Optional[str]:
+    """The source text of the call ``frame`` is executing: ``model.to("cuda")``, not the whole line.
+
+    On Python 3.11+ the instruction positions give the exact expression, also across lines;
+    before that (or when they are missing) this is the whole line. ``None`` without source.
+    """
+    filename = frame.f_code.co_filename
+    lines = linecache.getlines(filename, frame.f_globals)
+    if not lines:
+        return None
+    positions = getattr(frame.f_code, "co_positions", None)
+    if positions is not None and frame.f_lasti >= 0:
+        try:
+            start, end, col, end_col = next(itertools.islice(positions(), frame.f_lasti // 2, None))
+        except (StopIteration, ValueError):
+            start = None
+        if None not in (start, end, col, end_col) and end <= len(lines):
+            # columns are UTF-8 byte offsets
+            chunk = [line.encode("utf-8") for line in lines[start - 1:end]]
+            if len(chunk) == 1:
+                text = chunk[0][col:end_col]
+            else:
+                text = chunk[0][col:] + b"".join(chunk[1:-1]) + chunk[-1][:end_col]
+            return text.decode("utf-8", errors="replace")
+    lineno = frame.f_lineno
+    return lines[lineno - 1] if 0 < lineno <= len(lines) else None
+
+
+def parse_source(text: str) -> Optional[ast.AST]:
+    """``text`` parsed as an expression, else as statements (a whole line); ``None`` if neither works."""
+    text = text.strip()
+    for mode in ("eval", "exec"):
+        try:
+            return ast.parse(text, mode=mode)
+        except SyntaxError:
+            continue
+    return None
+
+
+def library_modules(skipped: List[str]) -> List[str]:
+    """``skipped`` without this package's own frames, which always sit at the interception."""
+    return [name for name in skipped if name.partition(".")[0] != "lightning_advisor"]
+
+
+__all__ = [
+    "call_source",
+    "find_user_frame",
+    "is_library_frame",
+    "library_modules",
+    "parse_source",
+    "site_of",
+]

@@ -1,0 +1,277 @@
+"""LA301 / LA302 at run time: evaluation in training mode or with autograd on.
+
+Two situations, both watched through global module forward hooks that fire only for the
+LightningModule and its submodules:
+
+* **Inside Lightning's evaluation loops.** During the first batches of ``validate`` and
+  ``test``, every call of one of the model's modules is checked as it happens: that is
+  where the truth is. Lightning switches the model to eval mode and turns autograd off
+  around the whole loop, but the user's ``on_validation_epoch_start``,
+  ``on_validation_batch_start`` (a LightningModule hook, run *after* the Callback's) or
+  the step itself can undo either. A module that runs in training mode gives LA301,
+  named after the outermost module in training mode (``LitModel`` after ``self.train()``,
+  ``LitModel.dropout`` after ``self.dropout.train()``) and said once per module, with no
+  line (the ``.train()`` that caused it is elsewhere). A top-level forward that records an
+  autograd graph nobody backpropagates by the batch's end gives LA302 at the user's line
+  (saliency maps or adversarial evaluation call ``backward``/``autograd.grad`` and stay quiet).
+
+* **Outside Lightning's steps** (stage start and epoch-end hooks, between batches),
+  where a manual evaluation pass over a loader would run. An evaluation-style pass is
+  the same user line calling a model (a module that has parameters) at least
+  ``repeats`` times within one stretch between batch boundaries, with none of those
+  outputs ever backpropagated. Then: called in training mode gives LA301, recording an
+  autograd graph gives LA302, both at that line. One extra forward (an EMA target, a
+  sample for logging) and manual training loops (they call backward) stay quiet.
+
+Cost: nothing is installed during training steps, nor during evaluation steps after the
+first ``batches``. Between batches the two global hooks are installed, which puts every
+``nn.Module`` call there on PyTorch's slower hooked path (a dict lookup for modules that
+are not the model's); they are added and removed once per batch, a few microseconds.
+The stack is only walked for calls already in training mode or with autograd on.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import torch
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+from lightning_advisor.errors import AdvisorError
+from lightning_advisor.runtime.frames import find_user_frame, library_modules, site_of
+from lightning_advisor.runtime.report import Probe, Reporter, Site
+
+CHECKED_BATCHES = 3
+"""Evaluation batches checked at the start of each ``validate`` / ``test`` stage."""
+
+EVAL_REPEATS = 2
+"""Calls from one line, outside Lightning's steps, that make a pass look like evaluation."""
+
+_EVALUATION_STAGES = frozenset({"validate", "test"})
+
+
+@dataclass
+class _Calls:
+    """Top-level calls of a model from one user line within one stretch of the run."""
+
+    model: str
+    count: int = 0
+    training: bool = False
+    """A call ran a module holding parameters in training mode."""
+    graph: bool = False
+    """A call recorded an autograd graph."""
+    backward: bool = False
+    """Some backward pass (or ``autograd.grad``) reached one of those graphs."""
+
+    def backpropagated(self, grad_outputs: Any) -> None:
+        self.backward = True
+
+
+def _undo_on_error(method):
+    """Remove the hooks when a probe method fails: the callback switches the probe off then."""
+
+    @functools.wraps(method)
+    def guarded(self: "ModeProbe", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AdvisorError:
+            raise
+        except BaseException:
+            self._uninstall()
+            raise
+
+    return guarded
+
+
+class ModeProbe(Probe):
+    """Reports evaluation in training mode (LA301) and with autograd on (LA302).
+
+    Args:
+        reporter: where findings go.
+        batches: evaluation batches checked at the start of each validate / test stage.
+        repeats: calls from one line outside Lightning's steps that look like an evaluation pass.
+    """
+
+    name = "modes"
+    codes = ("LA301", "LA302")
+
+    def __init__(
+        self, reporter: Reporter, batches: int = CHECKED_BATCHES, repeats: int = EVAL_REPEATS
+    ) -> None:
+        super().__init__(reporter)
+        if batches < 0:
+            raise ValueError(f"batches must be >= 0, got {batches}")
+        if repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {repeats}")
+        self.batches = batches
+        self.repeats = repeats
+        self._names: Dict[int, str] = {}  # id(module) -> "LitModel.encoder"
+        self._parents: Dict[int, torch.nn.Module] = {}
+        self._modules: List[torch.nn.Module] = []  # keeps the ids above valid
+        self._handles: list = []
+        self._checking = False  # inside one of the first evaluation steps
+        self._depth = 0  # nesting of the model's module calls
+        self._open_call: Optional[_Calls] = None
+        self._calls: Dict[Site, _Calls] = {}
+        self._needed = self.repeats  # calls per line that count in the current stretch
+        self._failed = False
+
+    # -- Probe hooks ---------------------------------------------------------------------------
+
+    @_undo_on_error
+    def on_stage_start(self, trainer, pl_module, stage: str) -> None:
+        self._flush()
+        self._index(pl_module)
+        self._enter_stretch(checking=False)
+
+    @_undo_on_error
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+        self._flush()
+        if stage in _EVALUATION_STAGES and batch_idx < self.batches:
+            self._enter_stretch(checking=True)
+        else:  # a step nobody checks: nothing installed, nothing paid
+            self._uninstall()
+
+    @_undo_on_error
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+        self._flush()
+        self._enter_stretch(checking=False)
+
+    @_undo_on_error
+    def on_stage_end(self, trainer, pl_module, stage: str) -> None:
+        self._flush()
+
+    def teardown(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self._uninstall()
+            self._names, self._parents, self._modules = {}, {}, []
+
+    # -- stretches between boundaries ----------------------------------------------------------
+
+    def _index(self, pl_module: torch.nn.Module) -> None:
+        root = type(pl_module).__name__
+        names: Dict[int, str] = {}
+        parents: Dict[int, torch.nn.Module] = {}
+        modules = []
+        for qualname, module in pl_module.named_modules():
+            names[id(module)] = f"{root}.{qualname}" if qualname else root
+            modules.append(module)
+            for child in module.children():
+                parents.setdefault(id(child), module)
+        self._names, self._parents, self._modules = names, parents, modules
+
+    def _enter_stretch(self, checking: bool) -> None:
+        self._checking = checking
+        self._needed = 1 if checking else self.repeats
+        self._depth = 0
+        self._open_call = None
+        if self._failed or not self._names:
+            self._uninstall()
+        elif not self._handles:
+            self._handles = [
+                register_module_forward_pre_hook(self._before_forward),
+                register_module_forward_hook(self._after_forward, always_call=True),
+            ]
+
+    def _uninstall(self) -> None:
+        handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.remove()
+        self._depth = 0
+        self._open_call = None
+
+    def _flush(self) -> None:
+        """Decide on the calls of the stretch that just ended."""
+        calls, self._calls = self._calls, {}
+        self._open_call = None
+        for site, seen in calls.items():
+            if seen.count < self._needed or seen.backward:
+                continue
+            if seen.training:
+                self.reporter.report("LA301", site=site, model=seen.model)
+            if seen.graph:
+                self.reporter.report("LA302", site=site, model=seen.model)
+
+    # -- forward hooks -------------------------------------------------------------------------
+
+    def _before_forward(self, module: torch.nn.Module, args: Any) -> None:
+        name = self._names.get(id(module))
+        if name is None:
+            return None
+        depth = self._depth
+        self._depth = depth + 1
+        if self._failed:
+            return None
+        try:
+            if self._checking and module.training:
+                self._report_training_module(module)
+            if depth == 0:
+                self._open_call = self._record_call(module, name, sys._getframe(1))
+        except AdvisorError:
+            raise
+        except Exception as error:  # a broken check must not break the user's forward
+            self._fail(error)
+        return None
+
+    def _after_forward(self, module: torch.nn.Module, args: Any, output: Any) -> None:
+        if id(module) not in self._names:
+            return None
+        self._depth = max(self._depth - 1, 0)
+        if self._depth == 0 and self._open_call is not None:
+            seen, self._open_call = self._open_call, None
+            try:
+                for node in _graph_nodes(output):
+                    seen.graph = True
+                    node.register_prehook(seen.backpropagated)
+            except Exception as error:
+                self._fail(error)
+        return None
+
+    def _report_training_module(self, module: torch.nn.Module) -> None:
+        """LA301 inside an evaluation step, named after the outermost module in training mode."""
+        while True:
+            parent = self._parents.get(id(module))
+            if parent is None or not parent.training:
+                break
+            module = parent
+        name = self._names[id(module)]
+        self.reporter.report("LA301", key=name, model=name)
+
+    def _record_call(self, module: torch.nn.Module, name: str, caller) -> Optional[_Calls]:
+        """Count a top-level call of the model by a user line, if it can be a finding."""
+        grad = torch.is_grad_enabled()
+        training = module.training and not self._checking  # in a step, LA301 is said per module
+        if not (grad or training):
+            return None
+        user, skipped = find_user_frame(caller)
+        if user is None or not all(mod.partition(".")[0] == "torch" for mod in library_modules(skipped)):
+            return None  # called by Lightning or another library, not by the user's line
+        site = site_of(user)
+        seen = self._calls.get(site)
+        if seen is None:
+            seen = self._calls[site] = _Calls(model=name)
+        seen.count += 1
+        if training and next(module.parameters(), None) is not None:
+            seen.training = True
+        return seen if grad else None
+
+    def _fail(self, error: BaseException) -> None:
+        self._failed = True
+        self.reporter.internal_error("LA301/LA302 evaluation mode", error)
+
+
+def _graph_nodes(output: Any, depth: int = 0) -> List[Any]:
+    """The autograd nodes (``grad_fn``) of the tensors in a forward's output, one level into containers."""
+    if isinstance(output, torch.Tensor):
+        return [output.grad_fn] if output.grad_fn is not None else []
+    if depth > 1:
+        return []
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (list, tuple)):
+        return [node for item in output[:16] for node in _graph_nodes(item, depth + 1)]
+    return []
