@@ -102,8 +102,9 @@ def load_mnist(data_dir: str, synthetic: bool = False) -> Tuple[Dataset, Dataset
             test = MNIST(data_dir, train=False, download=True, transform=transform)
             return train, test, "MNIST"
         except Exception as error:  # offline machines and CI cannot download
-            reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
-            print(f"MNIST could not be loaded ({reason}); using synthetic digits instead.", file=sys.stderr)
+            reason = (str(error).splitlines() or [type(error).__name__])[0].rstrip(":")[:100]
+            print(f"MNIST is not in {data_dir!r} and could not be downloaded ({reason}); "
+                  "using synthetic digits instead: accuracy below is not MNIST accuracy.", file=sys.stderr)
     return SyntheticMNIST(True, transform), SyntheticMNIST(False, transform), "synthetic digits"
 
 

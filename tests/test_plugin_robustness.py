@@ -15,7 +15,8 @@ from lightning_advisor.static.plugin import AdvisorPlugin
 
 def run_plugin(source: str, filename: str = "x.py"):
     tree = ast.parse(source)
-    return [(line, message.split()[0]) for line, _, message, _ in AdvisorPlugin(tree, filename, source.splitlines(True)).run()]
+    plugin = AdvisorPlugin(tree, filename, source.splitlines(True))
+    return [(line, message.split()[0]) for line, _, message, _ in plugin.run()]
 
 
 TWO_LOADERS = textwrap.dedent(
@@ -56,11 +57,13 @@ ODD_SOURCES = [
     "import torch\nmatch x:\n    case {'a': 1}:\n        pass\n",
     "import torch\nfrom torch.utils.data import *\nDataLoader(*a, **k)\n",
     "import torch\nfrom torch.utils.data import DataLoader\nDataLoader(**{**a}, num_workers=n)\n",
-    "import torch\nfrom torch.utils.data import DataLoader\nDataLoader(ds, num_workers=-1)\nDataLoader(ds, num_workers=None)\n",
+    "import torch\nfrom torch.utils.data import DataLoader\n"
+    "DataLoader(ds, num_workers=-1)\nDataLoader(ds, num_workers=None)\n",
     "import torch\nf = lambda m: [m(x) for x in loader]\n(x := torch.zeros(1)).cuda()\n",
     "import torch\nclass A(B, metaclass=M):\n    x: int\n    def f(self, /, a, *b, c, **d): ...\n",
     "import torch\nfor (a, b) in loader:\n    model(a)\nelse:\n    pass\n",
-    "import torch\nimport lightning as L\nclass M(L.LightningModule):\n    def f(self):\n        global g\n        del g\n",
+    "import torch\nimport lightning as L\n"
+    "class M(L.LightningModule):\n    def f(self):\n        global g\n        del g\n",
 ]
 
 

@@ -80,12 +80,18 @@ _RULES: Tuple[Rule, ...] = (
         code="LA201",
         name="manual-cuda-call",
         summary="manual .cuda() in Lightning code",
-        message="manual .cuda() call in Lightning code; Lightning moves models and batches itself: use self.device or type_as",
+        message=(
+            "manual .cuda() call in Lightning code; Lightning moves models and batches itself: "
+            "use self.device or type_as"
+        ),
         why=(
             "The Trainer decides where the model runs. A leftover .cuda() breaks CPU, MPS and TPU runs, "
             "puts every DDP process on GPU 0, and fights the Trainer's own device placement."
         ),
-        fix="Delete .cuda() on models and batches; create new tensors with device=self.device, x.type_as(y) or register_buffer.",
+        fix=(
+            "Delete .cuda() on models and batches; create new tensors with device=self.device, "
+            "x.type_as(y) or register_buffer."
+        ),
     ),
     Rule(
         code="LA202",
@@ -107,7 +113,10 @@ _RULES: Tuple[Rule, ...] = (
             "In training mode dropout drops activations and batch norm uses and updates batch statistics, "
             "so the evaluated metrics are wrong and the running statistics are corrupted by evaluation data."
         ),
-        fix="Call model.eval() before the loop and model.train() afterwards, or evaluate in Lightning's validation_step.",
+        fix=(
+            "Call model.eval() before the loop and model.train() afterwards, "
+            "or evaluate in Lightning's validation_step."
+        ),
     ),
     Rule(
         code="LA302",

@@ -371,7 +371,8 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         if not found or not self._is_global_zero():
             return
         lines = "".join(f"\n  {f.message}" + (f"  [{f.location}]" if f.location else "") for f in found)
-        summary_logger(self._trainer).info("lightning-advisor: %d finding(s) during %s:%s", len(found), self._run, lines)
+        summary = "lightning-advisor: %d finding(s) during %s:%s"
+        summary_logger(self._trainer).info(summary, len(found), self._run, lines)
 
 
 def _all_ignored(probe_class: type, ignore: frozenset) -> bool:

@@ -15,6 +15,7 @@ from lightning_advisor.static.names import last_name
 from lightning_advisor.static.splits import LOADER_HOOKS, says_train, split_of
 
 DATALOADER = "torch.utils.data:DataLoader"
+_BATCH_SAMPLER = "torch.utils.data:BatchSampler"
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
 _POSITIONS = {"dataset": 0, "shuffle": 2, "sampler": 3, "batch_sampler": 4, "num_workers": 5}
 _SUBSETS = ("torch.utils.data.Subset", "torch.utils.data.dataset.Subset")
@@ -70,7 +71,7 @@ def _shuffles(ctx: ModuleContext, arguments: Dict[str, ast.AST]) -> Optional[str
         return sampler_shuffles(ctx, arguments["sampler"])
     if "batch_sampler" in arguments:
         batch_sampler = ctx.follow(arguments["batch_sampler"])
-        if isinstance(batch_sampler, ast.Call) and ctx.imports.resolve(batch_sampler.func) == "torch.utils.data:BatchSampler":
+        if isinstance(batch_sampler, ast.Call) and ctx.imports.resolve(batch_sampler.func) == _BATCH_SAMPLER:
             inner = ctx.argument(batch_sampler, "sampler", 0)
             if inner is not None:
                 return sampler_shuffles(ctx, inner)
