@@ -20,7 +20,7 @@ class MistakesDataModule(MNISTDataModuleBase):
 
     def val_dataloader(self):
         # Mistake: validation data in a new random order every epoch.
-        return DataLoader(self.mnist_val, batch_size=self.batch_size, shuffle=True, num_workers=4)  # LA101
+        return DataLoader(self.mnist_val, batch_size=self.batch_size, shuffle=True, num_workers=2)  # LA101
 
     def test_dataloader(self):
         return DataLoader(self.mnist_test, batch_size=self.batch_size, num_workers=self.num_workers)
