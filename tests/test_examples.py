@@ -108,3 +108,10 @@ def test_example_trains_on_idx_mnist_without_network(tmp_path):
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "synthetic" not in result.stdout + result.stderr
     assert re.search(r"^test accuracy: \d\.\d{4}$", result.stdout, re.M)
+
+
+def test_readme_shows_the_real_flake8_output_for_the_mistakes_variant():
+    readme = (ROOT / "README.md").read_text()
+    shown = [line for line in readme.splitlines() if line.startswith("examples/mnist_mistakes.py:")]
+    result = flake8("--select", "LA", "examples/mnist_mistakes.py")
+    assert shown == result.stdout.splitlines()
