@@ -21,18 +21,15 @@ and :func:`is_model_name`), helped by single assignments and annotations.
 from __future__ import annotations
 
 import ast
-import re
 import weakref
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from lightning_advisor.static.checks import Check, Finding, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import dotted_name, last_name
+from lightning_advisor.static.names import dotted_name, identifier_words as _words, last_name
 
 # -- names -----------------------------------------------------------------------------------
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 _LOADER_WORDS = {"loader", "loaders", "dataloader", "dataloaders", "dl", "dls"}
 # ``valloader``, ``testloaders``: a data split glued to "loader".
@@ -60,12 +57,6 @@ _TRAINING_WORDS = {"train", "training", "optimize", "optimise", "backprop", "fit
 _NOT_OPTIMIZER_WORDS = {"prof", "profiler", "pbar", "progress", "bar", "timer", "tracker"}
 # Wrappers that iterate their (first) argument unchanged.
 _WRAPPERS = {"enumerate", "tqdm", "iter", "islice", "track", "zip"}
-
-
-@lru_cache(maxsize=4096)
-def _words(identifier: str) -> Tuple[str, ...]:
-    """``val_DL2`` -> ``("val", "dl")``; ``netG`` -> ``("net", "g")``."""
-    return tuple(w.lower() for w in _WORDS.findall(identifier) if not w.isdigit())
 
 
 def is_loader_name(identifier: str) -> bool:

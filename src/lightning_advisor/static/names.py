@@ -12,7 +12,9 @@ defining modules compare equal to the public paths: see :func:`canonical`.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterable, Optional, Set
+import re
+from functools import lru_cache
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 # Public class path -> canonical name. Lightning classes live in many modules
 # (``pytorch_lightning.core.module.LightningModule``), torch ones in their
@@ -116,6 +118,15 @@ class ImportTable:
         """The canonical name of an expression, or None."""
         qualname = self.qualname(node)
         return canonical(qualname) if qualname else None
+
+
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+@lru_cache(maxsize=8192)
+def identifier_words(identifier: str) -> Tuple[str, ...]:
+    """The lower-case words of an identifier: ``val_DL2`` -> ``("val", "dl")``, ``netG`` -> ``("net", "g")``."""
+    return tuple(w.lower() for w in _WORDS.findall(identifier) if not w.isdigit())
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:

@@ -7,9 +7,10 @@ counts as nothing.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Optional
+
+from lightning_advisor.static.names import identifier_words
 
 _SPLITS = {
     "val": "validation",
@@ -31,7 +32,6 @@ _SPLITS = {
 }
 _TRAIN = {"train", "training", "trn", "trainval"}
 _SUFFIXES = ("dataloaders", "dataloader", "loaders", "loader", "datasets", "dataset", "data", "sets", "set", "ds", "dl")
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+")
 
 
 def _word_split(word: str) -> Optional[str]:
@@ -50,9 +50,8 @@ def _is_train(word: str) -> bool:
 @lru_cache(maxsize=4096)
 def split_of(identifier: str) -> Optional[str]:
     """``"validation"``, ``"test"``, ``"evaluation"`` or ``"prediction"`` if the name says so."""
-    words = [w.lower() for w in _WORDS.findall(identifier)]
     found = None
-    for word in words:
+    for word in identifier_words(identifier):
         if _is_train(word):
             return None
         found = found or _word_split(word)
@@ -61,7 +60,7 @@ def split_of(identifier: str) -> Optional[str]:
 
 def says_train(identifier: str) -> bool:
     """The name mentions training data (``train_loader``, ``trainval_ds``)."""
-    return any(_is_train(w.lower()) for w in _WORDS.findall(identifier))
+    return any(_is_train(w) for w in identifier_words(identifier))
 
 
 # Lightning's hooks that build evaluation loaders, and the split they serve.
