@@ -161,6 +161,48 @@ def test_manual_evaluation_in_the_modules_own_hook(lit, make_trainer, make_loade
     ]
 
 
+@pytest.mark.parametrize("order", ["advisor first", "advisor last"])
+def test_epoch_end_evaluation_is_watched_whatever_the_callback_order(lit, make_trainer, make_loader, order):
+    """After the epoch's last batch the hooks are in, so a callback before ours is watched too."""
+    advisor = AdvisorCallback()
+    user = evaluating_callback(lit, evaluate_without_grad, make_loader(length=12), "on_train_epoch_end")
+    callbacks = [advisor, user] if order == "advisor first" else [user, advisor]
+    with pytest.warns(AdvisorWarning, match="^LA301 "):
+        make_trainer(callbacks=callbacks, limit_train_batches=6).fit(classifier(lit), make_loader(length=24))
+    assert [(f.code, f.location) for f in advisor.findings] == [("LA301", here("without_grad"))]
+
+
+def every_third_batch(evaluate, loader):
+    class EvaluateEveryThirdBatch:
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if batch_idx % 3 == 0:
+                evaluate(pl_module, loader)
+
+    return EvaluateEveryThirdBatch
+
+
+def test_evaluation_every_n_batches_is_seen_at_the_first_batch(lit, make_trainer, make_loader):
+    advisor = AdvisorCallback()
+    user = type("User", (every_third_batch(evaluate_without_grad, make_loader(length=12)), lit.ns.Callback), {})()
+    with pytest.warns(AdvisorWarning, match="^LA301 "):
+        make_trainer(callbacks=[advisor, user], limit_train_batches=8).fit(classifier(lit), make_loader(length=32))
+    assert [(f.code, f.location) for f in advisor.findings] == [("LA301", here("without_grad"))]
+
+
+def test_hooks_are_out_between_later_training_batches(lit, make_trainer, make_loader):
+    """Steady-state training pays nothing: between batch 3 and the last one nothing is installed."""
+    seen = []
+
+    class Watcher(lit.ns.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            seen.append(hooks_installed())
+
+    trainer = make_trainer(callbacks=[AdvisorCallback(), Watcher()], limit_train_batches=7)
+    trainer.fit(lit.BoringModel(), make_loader(length=28))
+    assert seen == [2, 2, 2, 0, 0, 0, 2]
+    assert hooks_installed() == 0
+
+
 def test_manual_evaluation_during_fits_validation_is_clean(lit, make_trainer, make_loader, recorded):
     """``on_validation_epoch_end`` runs inside Lightning's loop: eval mode, no grad."""
     user = evaluating_callback(lit, evaluate_as_is, make_loader(length=12), "on_validation_epoch_end")

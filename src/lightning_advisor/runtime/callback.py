@@ -43,7 +43,7 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
 # (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
 _OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
 
-_PROBE_HOOKS = ("on_stage_start", "on_batch_start", "on_batch_end", "on_stage_end", "teardown")
+_PROBE_HOOKS = ("on_stage_start", "on_batch_start", "on_batch_end", "on_epoch_end", "on_stage_end", "teardown")
 
 
 class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
@@ -182,6 +182,22 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     @override
     def on_predict_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         self._dispatch("on_stage_end", trainer, pl_module, "predict")
+
+    @override
+    def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        self._dispatch("on_epoch_end", trainer, pl_module, "train")
+
+    @override
+    def on_validation_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        self._dispatch("on_epoch_end", trainer, pl_module, "validate")
+
+    @override
+    def on_test_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        self._dispatch("on_epoch_end", trainer, pl_module, "test")
+
+    @override
+    def on_predict_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        self._dispatch("on_epoch_end", trainer, pl_module, "predict")
 
     # ---- batches -------------------------------------------------------------------------------
 

@@ -23,11 +23,17 @@ LightningModule and its submodules:
   autograd graph gives LA302, both at that line. One extra forward (an EMA target, a
   sample for logging) and manual training loops (they call backward) stay quiet.
 
-Cost: nothing is installed during training steps, nor during evaluation steps after the
-first ``batches``. Between batches the two global hooks are installed, which puts every
-``nn.Module`` call there on PyTorch's slower hooked path (a dict lookup for modules that
-are not the model's); they are added and removed once per batch, a few microseconds.
-The stack is only walked for calls already in training mode or with autograd on.
+Watched stretches: from the start of each stage, after each of its first ``batches``
+batches (an "every N steps" evaluation fires at batch 0), after the last training batch
+of an epoch, and from the Callback's own epoch-end hook, which Lightning calls before
+the LightningModule's. An evaluation pass between later batches (after batch 7 of 10,
+say) is missed: that is the price of the next point.
+
+Cost: nothing is installed during steps, nor between batches after the first ``batches``
+of a stage, so steady-state steps pay nothing. While installed, the two global hooks put
+every ``nn.Module`` call on PyTorch's slower hooked path (a dict lookup for modules that
+are not the model's). The stack is only walked for calls already in training mode or
+with autograd on.
 """
 from __future__ import annotations
 
@@ -128,16 +134,24 @@ class ModeProbe(Probe):
 
     @_undo_on_error
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
-        self._flush()
+        if self._calls:
+            self._flush()
         if stage in _EVALUATION_STAGES and batch_idx < self.batches:
             self._enter_stretch(checking=True)
-        else:  # a step nobody checks: nothing installed, nothing paid
+        elif self._handles:  # a step nobody checks: nothing installed, nothing paid
             self._uninstall()
 
     @_undo_on_error
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
-        self._flush()
-        self._enter_stretch(checking=False)
+        if self._calls:
+            self._flush()
+        if batch_idx < self.batches or _last_training_batch(trainer, stage, batch_idx):
+            self._enter_stretch(checking=False)
+
+    @_undo_on_error
+    def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
+        if not self._handles:  # the epoch's last stretch was not watched: watch the epoch-end hooks
+            self._enter_stretch(checking=False)
 
     @_undo_on_error
     def on_stage_end(self, trainer, pl_module, stage: str) -> None:
@@ -262,6 +276,11 @@ class ModeProbe(Probe):
     def _fail(self, error: BaseException) -> None:
         self._failed = True
         self.reporter.internal_error("LA301/LA302 evaluation mode", error)
+
+
+def _last_training_batch(trainer, stage: str, batch_idx: int) -> bool:
+    """The epoch's last training batch: the user's and other callbacks' epoch-end hooks come next."""
+    return stage == "train" and batch_idx + 1 >= getattr(trainer, "num_training_batches", float("inf"))
 
 
 def _graph_nodes(output: Any, depth: int = 0) -> List[Any]:

@@ -120,6 +120,9 @@ class Probe:
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
         """Just after the batch hook ran."""
 
+    def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
+        """The loop's epoch ends: the Callback's own epoch-end hook, before the LightningModule's."""
+
     def on_stage_end(self, trainer, pl_module, stage: str) -> None:
         """The loop ended (its epoch-end hooks ran)."""
 

@@ -61,11 +61,12 @@ def is_torch_module_name(module: str) -> bool:
 class ImportTable:
     """Names bound by imports anywhere in a module, and the modules imported."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, nodes: Iterable[ast.AST]) -> None:
+        """From a module's nodes: ``ImportTable(ast.walk(tree))``, or just its imports and definitions."""
         self.names: Dict[str, str] = {}
         self.modules: Set[str] = set()
         own: Set[str] = set()
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.modules.add(alias.name)
