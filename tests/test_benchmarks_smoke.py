@@ -1,0 +1,68 @@
+"""The benchmark scripts run, print their tables and write JSON of the expected shape (``--quick``).
+
+Nothing here looks at a timing: the figures live in BENCHMARKS.md and are measured by the scripts.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def run_quick(script: str, tmp_path: Path) -> tuple:
+    out = tmp_path / f"{script}.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{script}.py"), "--quick", "--json", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["benchmark"] == script and payload["quick"] is True
+    assert {"cpu", "cores", "python", "versions"} <= set(payload["machine"])
+    assert "Machine: " in result.stdout
+    return result.stdout, payload
+
+
+def test_static_overhead(tmp_path):
+    stdout, payload = run_quick("static_overhead", tmp_path)
+    assert payload["corpus"]["files"] > 0 and payload["corpus"]["lines"] > 0
+    arms = {arm["plugins"]: arm for arm in payload["arms"]}
+    assert {"none", "F,E,W,C90", "F,E,W,C90,LA", "LA"} <= set(arms)
+    assert all(arm["median_s"] > 0 and arm["lines_per_s"] > 0 for arm in arms.values())
+    assert arms["LA"]["findings"] > 0  # the repo's examples and fixtures make LA mistakes on purpose
+    assert arms["none"]["findings"] == 0
+    assert payload["comparisons"][0]["verdict"] in ("met", "MISSED")
+    assert "| flake8 default checks + LA" in stdout and "| comparison" in stdout
+
+
+def test_editor_latency(tmp_path):
+    stdout, payload = run_quick("editor_latency", tmp_path)
+    assert payload["script"]["lines"] >= 450
+    assert [arm["arm"] for arm in payload["arms"]] == ["flake8 default checks", "flake8 default checks + LA"]
+    added = payload["results"][0]
+    assert added["measure"].startswith("added by LA") and isinstance(added["value"], float)
+    assert payload["import_probe"]["fresh"][0]["seconds"] > 0
+    assert "| added by LA" in stdout
+
+
+def test_static_scaling(tmp_path):
+    stdout, payload = run_quick("static_scaling", tmp_path)
+    assert payload["sizes"][-1]["size"] == "whole"
+    assert all(size["j1_s"] > 0 and size["j2_s"] > 0 for size in payload["sizes"])
+    assert payload["in_process"]["files"] > 0 and payload["in_process"]["plugin_s"] > 0
+    assert 0 < len(payload["slowest"]) <= 5 and all(s["plugin_ms"] >= 0 for s in payload["slowest"])
+    assert "slowest files for the plugin alone" in stdout
+
+
+def test_callback_overhead(tmp_path):
+    pytest.importorskip("lightning.pytorch")
+    stdout, payload = run_quick("callback_overhead", tmp_path)
+    assert [arm["arm"] for arm in payload["arms"]] == [
+        "without AdvisorCallback", "with an empty Callback", "with AdvisorCallback"]
+    assert all(arm["median_s"] > 0 for arm in payload["arms"])
+    assert payload["results"][0]["verdict"] in ("met", "MISSED")
+    assert "| with AdvisorCallback" in stdout
