@@ -43,6 +43,7 @@ class ModuleContext:
         self._definitions: List[ast.AST] = []  # imports, classes and functions, for the import table
         self._walk()
         self.imports = ImportTable(self._definitions)
+        self.imports.shadow((name for names in self._bindings.values() for name in names), self._shadows_import)
 
     # -- the one walk ---------------------------------------------------------------------
     # The plugin's main cost on every file: a plain loop over ``_fields`` (no ``ast.iter_child_nodes``
@@ -187,6 +188,15 @@ class ModuleContext:
             elif isinstance(parent, ast.ClassDef):
                 return (parent, method) if method is not None else None
         return None
+
+    def _shadows_import(self, name: ast.Name) -> bool:
+        """The module binds ``name`` itself in its scope or an enclosing one: not (only) the import."""
+        scope = self.scope_of(name)
+        while name.id not in self._bindings.get(scope, ()):
+            if scope is self.tree:
+                return False
+            scope = self.scope_of(scope)
+        return True
 
     # -- values ---------------------------------------------------------------------------
     def assigned_value(self, node: ast.AST) -> Optional[ast.AST]:

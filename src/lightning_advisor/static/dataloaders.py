@@ -170,15 +170,20 @@ def _split_from_trainer_call(ctx: ModuleContext, call: ast.Call) -> Optional[str
     return None
 
 
-def _holds(ctx: ModuleContext, passed: ast.AST, call: ast.Call) -> bool:
-    """``passed`` is the loader call, a name bound to it, or a list/tuple/dict holding one."""
+def _holds(ctx: ModuleContext, passed: ast.AST, call: ast.Call, depth: int = 8) -> bool:
+    """``passed`` is the loader call, a name bound to it, or a list/tuple/dict holding one.
+
+    ``depth`` bounds the nesting followed: names can make containers hold themselves (``a = [a]``).
+    """
     passed = ctx.follow(passed)
     if passed is call:
         return True
+    if not depth:
+        return False
     if isinstance(passed, (ast.List, ast.Tuple)):
-        return any(_holds(ctx, element, call) for element in passed.elts)
+        return any(_holds(ctx, element, call, depth - 1) for element in passed.elts)
     if isinstance(passed, ast.Dict):
-        return any(_holds(ctx, value, call) for value in passed.values)
+        return any(_holds(ctx, value, call, depth - 1) for value in passed.values)
     return False
 
 

@@ -63,19 +63,21 @@ def device_argument(ctx: ModuleContext, call: ast.Call) -> Optional[ast.AST]:
     return ctx.argument(call, "device")
 
 
-def cuda_device(ctx: ModuleContext, node: Optional[ast.AST]) -> Optional[str]:
+def cuda_device(ctx: ModuleContext, node: Optional[ast.AST], nested: bool = False) -> Optional[str]:
     """``"cuda"`` / ``"cuda:0"`` when ``node`` certainly names a CUDA device, else None."""
     if node is None:
         return None
     node = ctx.follow(node)
     if isinstance(node, ast.Call) and ctx.imports.qualname(node.func) == "torch.device":
+        if nested:
+            return None  # torch.device(torch.device(...)): no such code, but ``d = torch.device(d)`` loops
         kind = ctx.argument(node, "type", 0)
-        device = cuda_device(ctx, kind)
+        device = cuda_device(ctx, kind, nested=True)
         index = ctx.argument(node, "index", 1)
         if device is None or index is None or ":" in device:
             return device
         known, value = ctx.constant(index)
-        return f"{device}:{value}" if known else f"{device}:{{{ast.unparse(index)}}}"
+        return f"{device}:{value}" if known else f"{device}:{{{_short_source(index)}}}"
     if isinstance(node, ast.JoinedStr):
         return _cuda_fstring(node)
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_cuda(node.value):
@@ -90,11 +92,20 @@ def _cuda_fstring(node: ast.JoinedStr) -> Optional[str]:
         if isinstance(value, ast.Constant):
             parts.append(str(value.value))
         elif isinstance(value, ast.FormattedValue):
-            parts.append("{" + ast.unparse(value.value) + "}")
+            parts.append("{" + _short_source(value.value) + "}")
     first = node.values[0] if node.values else None
     literal_prefix = str(first.value) if isinstance(first, ast.Constant) else ""
     text = "".join(parts)
     return text if text == "cuda" or literal_prefix.startswith("cuda:") else None
+
+
+def _short_source(node: ast.AST, limit: int = 40) -> str:
+    """An expression's source for a message, shortened; ``...`` when too deep to unparse."""
+    try:
+        text = ast.unparse(node)
+    except RecursionError:  # expressions nested thousands deep parse, but do not unparse
+        return "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_cuda(text: str) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from typing import Dict, Iterable, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
 # Public class path -> canonical name. Lightning classes live in many modules
 # (``pytorch_lightning.core.module.LightningModule``), torch ones in their
@@ -65,17 +65,19 @@ class ImportTable:
         """From a module's nodes: ``ImportTable(ast.walk(tree))``, or just its imports and definitions."""
         self.names: Dict[str, str] = {}
         self.modules: Set[str] = set()
-        own: Set[str] = set()
+        own: Set[str] = set()  # defined here, or imported from two places: not resolved
+        self._rebound: Set[str] = set()  # see shadow()
+        self._is_shadowed: Optional[Callable[[ast.Name], bool]] = None
         for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.modules.add(alias.name)
                     if alias.asname:
-                        self.names[alias.asname] = alias.name
+                        self._add(alias.asname, alias.name, own)
                     else:
                         # ``import torch.utils.data`` binds ``torch``.
                         top = alias.name.split(".", 1)[0]
-                        self.names[top] = top
+                        self._add(top, top, own)
             elif isinstance(node, ast.ImportFrom):
                 # Relative imports keep their dots (``.models.Base``): the user's own code.
                 module = "." * node.level + (node.module or "")
@@ -84,11 +86,26 @@ class ImportTable:
                 for alias in node.names:
                     if alias.name != "*":
                         joined = f"{module}.{alias.name}" if node.module else module + alias.name
-                        self.names[alias.asname or alias.name] = joined
+                        self._add(alias.asname or alias.name, joined, own)
             elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 own.add(node.name)
         for name in own:
             self.names.pop(name, None)
+
+    def _add(self, name: str, qualname: str, conflicts: Set[str]) -> None:
+        """Two imports of one name from different places (``try``/``except``, a local import): ambiguous."""
+        known = self.names.get(name)
+        if known is not None and canonical(known) != canonical(qualname):
+            conflicts.add(name)
+        self.names[name] = qualname
+
+    def shadow(self, bound: Iterable[str], is_shadowed: Callable[[ast.Name], bool]) -> None:
+        """Imported names the module also binds itself (``DataLoader = MyLoader``, a parameter ``torch``).
+
+        Where ``is_shadowed(name_node)`` says such a binding is in sight, the name is not the import.
+        """
+        self._rebound = self.names.keys() & set(bound)
+        self._is_shadowed = is_shadowed
 
     def uses(self, predicate) -> bool:
         return any(predicate(module) for module in self.modules)
@@ -110,7 +127,7 @@ class ImportTable:
         if not isinstance(node, ast.Name):
             return None
         base = self.names.get(node.id)
-        if base is None:
+        if base is None or (node.id in self._rebound and self._is_shadowed(node)):
             return None
         parts.append(base)
         return ".".join(reversed(parts))
