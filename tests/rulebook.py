@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Set, Tuple
+from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ROOT / "checks"
@@ -14,13 +14,16 @@ _EXPECTED = re.compile(r"#\s*(LA\d{3}(?:[ ,]+LA\d{3})*)\s*$")
 _REPORTED = re.compile(r"^.+?:(\d+):(\d+): (LA\d{3}) ")
 
 
-def expected_findings(path: Path) -> Set[Tuple[int, str]]:
-    """(line, code) pairs written inline as a trailing ``# LA101`` (or ``# LA301 LA302``) comment."""
-    found = set()
+def expected_findings(path: Path) -> List[Tuple[int, str]]:
+    """(line, code) pairs written inline as a trailing ``# LA101`` (or ``# LA301 LA302``) comment.
+
+    A code written twice is expected twice: ``Trainer(gpus=1, auto_lr_find=True)  # LA401 LA401``.
+    """
+    found = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         match = _EXPECTED.search(line)
         if match:
-            found.update((number, code) for code in re.findall(r"LA\d{3}", match.group(1)))
+            found.extend((number, code) for code in re.findall(r"LA\d{3}", match.group(1)))
     return found
 
 

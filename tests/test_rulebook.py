@@ -16,9 +16,8 @@ def test_fixture_findings_match_inline_expectations(fixture):
     result = flake8("--isolated", "--select", "LA", str(fixture))
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
-    reported = reported_findings(result.stdout)
-    assert len(reported) == len(set(reported)), f"duplicate findings:\n{result.stdout}"
-    assert sorted(set(reported)) == sorted(expected_findings(fixture)), result.stdout
+    # a finding reported twice is one more than its line expects
+    assert sorted(reported_findings(result.stdout)) == sorted(expected_findings(fixture)), result.stdout
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

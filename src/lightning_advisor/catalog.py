@@ -129,6 +129,65 @@ _RULES: Tuple[Rule, ...] = (
         ),
         fix="Wrap the loop in `with torch.no_grad():` (or torch.inference_mode()), or decorate the function with it.",
     ),
+    Rule(
+        code="LA401",
+        name="removed-trainer-argument",
+        summary="Trainer argument that Lightning 2.x removed",
+        message="Trainer argument {argument} no longer exists in Lightning 2.x; {replacement}",
+        why=(
+            "Lightning 2.x has none of the 1.x Trainer arguments it deprecated (gpus, auto_lr_find, "
+            "resume_from_checkpoint, ...): the Trainer raises TypeError when the script runs, so code "
+            "copied from a 1.x tutorial fails only then."
+        ),
+        fix=(
+            "Pass the 2.x replacement the message names: accelerator= and devices=, the Tuner, "
+            "trainer.fit(ckpt_path=...), or a callback."
+        ),
+        runtime=False,
+    ),
+    Rule(
+        code="LA402",
+        name="removed-hook",
+        summary="hook that Lightning 2.x removed",
+        message="{kind} hook {hook} no longer exists in Lightning 2.x; {replacement}",
+        why=(
+            "Lightning 2.x never calls the hooks it removed: the method silently does nothing "
+            "(on_epoch_end, training_step_end, ...), or the Trainer refuses to run the module "
+            "(training_epoch_end, validation_epoch_end, test_epoch_end)."
+        ),
+        fix=(
+            "Move the code to the 2.x hook the message names; keep step outputs in a list on self "
+            "instead of receiving them in *_epoch_end."
+        ),
+        runtime=False,
+    ),
+    Rule(
+        code="LA403",
+        name="removed-import",
+        summary="import of a Lightning module or name that 2.x removed",
+        message="{path} no longer exists in Lightning 2.x; {replacement}",
+        why=(
+            "Modules and names that Lightning 1.x deprecated are gone in 2.x: the import fails as soon "
+            "as the file is loaded. Most moved to a new path or to another package (torchmetrics, Fabric)."
+        ),
+        fix="Import from the current path the message names.",
+        runtime=False,
+    ),
+    Rule(
+        code="LA404",
+        name="step-returns-log-dict",
+        summary="step returns a 'log' / 'progress_bar' dict that nothing logs",
+        message=(
+            "{step} returns a {keys} dict, which Lightning 2.x ignores: nothing gets logged; "
+            "call self.log(...) or self.log_dict(...) instead"
+        ),
+        why=(
+            "Lightning 2.x passes a step's returned dict along untouched: its 'log' and 'progress_bar' "
+            "entries reach neither the logger nor the progress bar, so the run trains but its metrics "
+            "are never recorded."
+        ),
+        fix="Call self.log('train_loss', loss, prog_bar=True) or self.log_dict(metrics) in the step; return the loss.",
+    ),
 )
 
 RULES: Dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -18,6 +18,7 @@ from lightning_advisor.errors import AdvisorError
 from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
 from lightning_advisor.runtime.data_wait import DataWaitProbe
 from lightning_advisor.runtime.dataloaders import ShuffleProbe, WorkersProbe
+from lightning_advisor.runtime.log_dicts import LogDictProbe
 from lightning_advisor.runtime.report import Finding, Probe, Reporter
 
 try:  # written alongside this module; the Callback runs without them until they exist
@@ -43,15 +44,17 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
 # (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
 _OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
 
-_PROBE_HOOKS = ("on_stage_start", "on_batch_start", "on_batch_end", "on_epoch_end", "on_stage_end", "teardown")
+_PROBE_HOOKS = (
+    "on_stage_start", "on_batch_start", "on_batch_outputs", "on_batch_end", "on_epoch_end", "on_stage_end", "teardown"
+)
 
 
 class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     r"""Warn about data loading, device and evaluation mistakes while the Trainer runs.
 
     The runtime front end of lightning-advisor: it reports the rules of the flake8 plugin
-    (``LA1xx`` data loading, ``LA2xx`` devices, ``LA3xx`` evaluation mode) on what the Trainer
-    actually runs, plus LA103, which only a run can measure. Each finding is an
+    (``LA1xx`` data loading, ``LA2xx`` devices, ``LA3xx`` evaluation mode, LA404 logging dicts returned
+    from steps) on what the Trainer actually runs, plus LA103, which only a run can measure. Each finding is an
     :class:`~lightning_advisor.AdvisorWarning` whose message starts with its code, issued once per
     (rule, place) for the life of the callback, on global rank zero only, and is listed in
     :attr:`findings`. When a run (``fit``, ``validate``, ...) that found something ends, a summary
@@ -211,6 +214,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     def on_train_batch_end(
         self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any, batch: Any, batch_idx: int
     ) -> None:
+        self._dispatch("on_batch_outputs", trainer, pl_module, "train", batch_idx, outputs)
         self._dispatch("on_batch_end", trainer, pl_module, "train", batch_idx)
 
     @override
@@ -234,6 +238,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
+        self._dispatch("on_batch_outputs", trainer, pl_module, "validate", batch_idx, outputs)
         self._dispatch("on_batch_end", trainer, pl_module, "validate", batch_idx)
 
     @override
@@ -257,6 +262,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
+        self._dispatch("on_batch_outputs", trainer, pl_module, "test", batch_idx, outputs)
         self._dispatch("on_batch_end", trainer, pl_module, "test", batch_idx)
 
     @override
@@ -303,6 +309,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
             ),
             (DeviceProbe, {}),
             (ModeProbe, {}),
+            (LogDictProbe, {}),
         ]
 
     def _make_probes(self) -> List[Probe]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Collection, List, Optional, Set, Tuple
+from typing import Any, Callable, Collection, List, Optional, Set, Tuple
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.errors import AdvisorError, AdvisorWarning
@@ -119,6 +119,9 @@ class Probe:
 
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
         """Just after the batch hook ran."""
+
+    def on_batch_outputs(self, trainer, pl_module, stage: str, batch_idx: int, outputs: Any) -> None:
+        """What the training, validation or test step returned, just before ``on_batch_end``."""
 
     def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
         """The loop's epoch ends: the Callback's own epoch-end hook, before the LightningModule's."""

@@ -34,6 +34,6 @@ class Check:
 
 def all_checks() -> Tuple[Check, ...]:
     """Every static check, one line each."""
-    from lightning_advisor.static import dataloaders, devices, evaluation
+    from lightning_advisor.static import dataloaders, devices, evaluation, migration
 
-    return (dataloaders.CHECK, devices.CHECK, evaluation.CHECK)
+    return (dataloaders.CHECK, devices.CHECK, evaluation.CHECK, migration.CHECK)

@@ -1,0 +1,232 @@
+"""LA401 to LA404: Lightning 1.x code that Lightning 2.x rejects or silently ignores.
+
+Tutorials written for Lightning 1.x are still copied. Their code fails only when it runs, or
+runs and quietly does less than its author meant:
+
+* LA401: a keyword of a Lightning ``Trainer(...)`` call that 2.x removed (``gpus=1``);
+* LA402: a removed hook defined on a LightningModule, LightningDataModule or Callback subclass
+  (``validation_epoch_end``);
+* LA403: an import of a module or name that 2.x removed (``pytorch_lightning.core.lightning``),
+  also reached through a package alias (``pl.metrics.Accuracy()``);
+* LA404: ``training_step`` / ``validation_step`` / ``test_step`` returning a dict with ``"log"``
+  or ``"progress_bar"`` keys, which nothing logs any more.
+
+What was removed and what replaced it is data, in :mod:`lightning_advisor.removed_api`.
+Candidates stay cheap: calls already collected, the methods of the module's classes that carry
+a listed name, and import statements only when the import table names a removed path.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
+
+from lightning_advisor.removed_api import (
+    MODULE,
+    REJECTED_HOOKS,
+    REMOVED_HOOKS,
+    REMOVED_TRAINER_ARGUMENTS,
+    STEP_METHODS,
+    logging_keys,
+    removed_import,
+    split_namespace,
+    trainer_argument_replacement,
+)
+from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.context import FunctionNode, ModuleContext
+from lightning_advisor.static.names import last_name
+
+TRAINER = "lightning:Trainer"
+_STEPS = frozenset(STEP_METHODS.values())
+_METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS)
+_MAX_VALUE_CHARS = 40
+# Statements that may hold a ``return`` of the function being examined (not of a nested one).
+_BLOCKS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+Import = Union[ast.Import, ast.ImportFrom]
+
+
+def candidates(ctx: ModuleContext) -> Iterator[ast.AST]:
+    aliases = _package_aliases(ctx)
+    for call in ctx.calls:
+        func = call.func
+        if call.keywords and (last_name(func) == "Trainer" or isinstance(func, ast.Name)):
+            if ctx.imports.resolve(func) == TRAINER:
+                yield call
+                continue
+        if aliases and isinstance(func, ast.Attribute) and _root(func) in aliases:
+            if _removed_path(ctx.imports.qualname(func)) is not None:
+                yield call
+    for cls in ctx.classes.values():
+        for statement in cls.body:
+            if isinstance(statement, FunctionNode) and statement.name in _METHOD_NAMES:
+                yield statement
+    yield from _removed_imports(ctx)
+
+
+def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Finding]:
+    if isinstance(node, ast.Call):
+        if ctx.imports.resolve(node.func) == TRAINER:
+            return removed_trainer_arguments(ctx, node)
+        return _removed_call(ctx, node)
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return removed_imports(node)
+    return _method(ctx, node)
+
+
+# -- LA401 -----------------------------------------------------------------------------------
+
+
+def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Finding]:
+    """One finding per removed keyword, at the keyword (or at the ``**options`` that holds it)."""
+    qualname = ctx.imports.qualname(call.func) or ""
+    namespace = (split_namespace(qualname) or ("lightning.pytorch", ""))[0]
+    explicit = {k.arg: k for k in call.keywords if k.arg is not None}
+    expanded = next((k for k in call.keywords if k.arg is None), None)
+    arguments = ctx.keywords(call)
+    if arguments is None:  # a ``**`` we cannot see into: the explicit keywords still count
+        arguments = {name: keyword.value for name, keyword in explicit.items()}
+    for name, value in arguments.items():
+        if name not in REMOVED_TRAINER_ARGUMENTS:
+            continue
+        replacement = trainer_argument_replacement(name, _source(ctx, value), ctx.constant(value), namespace)
+        yield Finding(explicit.get(name) or expanded or call, "LA401", {"argument": name, "replacement": replacement})
+
+
+def _source(ctx: ModuleContext, node: ast.AST) -> str:
+    """The value as the user wrote it (``"power"``, not ``'power'``), or ``...`` when long."""
+    text = None
+    if ctx.lines is not None and node.lineno == getattr(node, "end_lineno", None):
+        text = ast.get_source_segment("".join(ctx.lines), node)
+    text = text or ast.unparse(node)
+    return text if len(text) <= _MAX_VALUE_CHARS else "..."
+
+
+# -- LA402 and LA404 ---------------------------------------------------------------------------
+
+
+def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Finding]:
+    cls = ctx.parents.get(method)
+    if not isinstance(cls, ast.ClassDef):
+        return
+    name = method.name
+    if name in _STEPS:
+        returns = logging_returns(ctx, method)
+        if returns and ctx.lightning_kind(cls) == MODULE:
+            for statement, keys in returns:
+                yield Finding(statement, "LA404", {"step": name, "keys": keys})
+        return
+    kind = ctx.lightning_kind(cls)
+    replacement = REMOVED_HOOKS[name].get(kind) if kind else None
+    if replacement is None:
+        return
+    if name not in REJECTED_HOOKS and _called_by_its_class(cls, name):
+        return  # a helper the class calls itself, not a hook left over from 1.x
+    yield Finding(method, "LA402", {"kind": kind, "hook": name, "replacement": replacement})
+
+
+def _called_by_its_class(cls: ast.ClassDef, name: str) -> bool:
+    return any(
+        isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, ast.Load)
+        for node in ast.walk(cls)
+    )
+
+
+def logging_returns(ctx: ModuleContext, function: ast.AST) -> List[Tuple[ast.Return, str]]:
+    """``return`` statements of ``function`` (not of nested functions) whose dict has logging keys."""
+    found = []
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            keys = logging_keys(dict_keys(ctx, node.value)) if node.value is not None else None
+            if keys:
+                found.append((node, keys))
+        elif not isinstance(node, _NESTED):
+            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+    return sorted(found, key=lambda item: (item[0].lineno, item[0].col_offset))
+
+
+def dict_keys(ctx: ModuleContext, node: ast.AST) -> Set[str]:
+    """The string keys of a dict built in sight: ``{...}``, ``dict(...)``, ``OrderedDict(...)``."""
+    node = ctx.follow(node)
+    if isinstance(node, ast.Dict):
+        return {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    if not isinstance(node, ast.Call):
+        return set()
+    func = node.func
+    builtin_dict = isinstance(func, ast.Name) and func.id == "dict" and "dict" not in ctx.imports.names
+    if not (builtin_dict or ctx.imports.qualname(func) == "collections.OrderedDict"):
+        return set()
+    keys = {k.arg for k in node.keywords if k.arg is not None}
+    if node.args:
+        keys |= dict_keys(ctx, node.args[0])
+    return keys
+
+
+# -- LA403 -----------------------------------------------------------------------------------
+
+
+def _removed_path(qualname: Optional[str]) -> Optional[Tuple[str, str]]:
+    """``(what, replacement)`` for ``package.module.name`` when 2.x removed the module or the name."""
+    if not qualname:
+        return None
+    module, _, name = qualname.rpartition(".")
+    return removed_import(module, name) if module else removed_import(qualname)
+
+
+def _removed_imports(ctx: ModuleContext) -> Iterator[Import]:
+    """Import statements, looked for only when the import table already names a removed path."""
+    imports = ctx.imports
+    if not imports.uses_lightning:
+        return
+    paths = imports.modules.union(imports.names.values())
+    if not any(split_namespace(path) and _removed_path(path) for path in paths):
+        return
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+
+
+def removed_imports(statement: Import) -> Iterator[Finding]:
+    """One finding per removed module or name the statement imports, at the statement."""
+    if isinstance(statement, ast.Import):
+        found = [removed_import(alias.name) for alias in statement.names]
+    elif statement.level or not statement.module:
+        return  # a relative import: the user's own package
+    else:
+        whole = removed_import(statement.module)
+        if whole is not None:
+            found = [whole]
+        else:
+            found = [removed_import(statement.module, a.name) for a in statement.names if a.name != "*"]
+    for item in found:
+        if item is not None:
+            yield Finding(statement, "LA403", {"path": item[0], "replacement": item[1]})
+
+
+def _package_aliases(ctx: ModuleContext) -> Dict[str, str]:
+    """Names bound to a Lightning package or module by an import that is itself still valid."""
+    imports = ctx.imports
+    if not imports.uses_lightning:
+        return {}
+    return {
+        name: target
+        for name, target in imports.names.items()
+        if (target == "lightning" or split_namespace(target)) and _removed_path(target) is None
+    }
+
+
+def _root(node: ast.AST) -> Optional[str]:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _removed_call(ctx: ModuleContext, call: ast.Call) -> Iterator[Finding]:
+    """``pl.metrics.Accuracy()``: a removed path reached through a valid package alias."""
+    found = _removed_path(ctx.imports.qualname(call.func))
+    if found is not None:
+        yield Finding(call, "LA403", {"path": found[0], "replacement": found[1]})
+
+
+CHECK = Check(codes=("LA401", "LA402", "LA403", "LA404"), candidates=candidates, examine=examine)

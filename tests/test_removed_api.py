@@ -1,0 +1,213 @@
+"""The LA401-LA404 data checked against the installed Lightning 2.x, in both namespaces.
+
+Everything the rules call removed must really be gone, and every replacement a message names
+must really exist: a wrong entry would be a false positive or bad advice in every user's editor.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import warnings
+from typing import Iterator, List
+
+import pytest
+
+from lightning_advisor.removed_api import (
+    CALLBACK,
+    DATAMODULE,
+    MODULE,
+    REMOVED_HOOKS,
+    REMOVED_MODULES,
+    REMOVED_NAMES,
+    REMOVED_TRAINER_ARGUMENTS,
+    fabric_of,
+    removed_import,
+    trainer_argument_replacement,
+)
+
+NAMESPACES = ("pytorch_lightning", "lightning.pytorch")
+_NAMES_OUTSIDE_LIGHTNING = {"isinstance", "KeyboardInterrupt"}
+
+
+def _import(name: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return importlib.import_module(name)
+
+
+def _resolvable(ns: str, name: str) -> object:
+    """The Lightning object a message calls ``name``: a class, a function or a method."""
+    trainer, tuner = _import(ns).Trainer, _import(f"{ns}.tuner").Tuner
+    places = [_import(ns)] + [_import(f"{ns}.{m}") for m in (
+        "callbacks", "tuner", "utilities", "loggers", "accelerators", "strategies", "plugins"
+    )] + [trainer, tuner]
+    for place in places:
+        if hasattr(place, name):
+            return getattr(place, name)
+    raise AssertionError(f"{name} is not in {ns}")
+
+
+def _without_brackets(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous, text = text, re.sub(r"\([^()]*\)|\[[^\[\]]*\]", "", text)
+    return text
+
+
+def _check_calls_and_keywords(ns: str, text: str) -> None:
+    """``Name(kw=...)`` must be a Lightning callable taking ``kw``; top-level ``kw=`` a Trainer argument."""
+    for name, arguments in re.findall(r"([A-Za-z_]\w*)\(([^()]*)\)", text):
+        if name in _NAMES_OUTSIDE_LIGHTNING:
+            continue
+        target = _resolvable(ns, name)
+        parameters = inspect.signature(target).parameters
+        for keyword in re.findall(r"\b([a-z_]+)=", arguments):
+            assert keyword in parameters, f"{name} takes no {keyword}= ({text})"
+    trainer_parameters = inspect.signature(_import(ns).Trainer.__init__).parameters
+    for keyword in re.findall(r"\b([a-z_]+)=", _without_brackets(text)):
+        assert keyword in trainer_parameters, f"Trainer takes no {keyword}= ({text})"
+
+
+def _check_import_advice(text: str) -> None:
+    """``from a.b import C``, ``import C from a.b`` and ``use C from a.b`` must work; so must ``from a.b``."""
+    for module, name in re.findall(r"from ([\w.]+) import (\w+)", text):
+        assert hasattr(_import(module), name), text
+    for name, module in re.findall(r"\b(?:import|use) (\w+)\b[^;:]*? from ([\w.]+)", text):
+        assert hasattr(_import(module), name), f"{module} has no {name} ({text})"
+    for module in re.findall(r"\bfrom ([a-z_][\w.]*)", text):
+        _import(module)
+
+
+def _check_values(ns: str, text: str) -> None:
+    """``strategy="..."``, ``precision="..."``, ``accelerator="..."`` name values Lightning 2.x accepts."""
+    strategies = _import(f"{ns}.strategies").StrategyRegistry.available_strategies()
+    for value in re.findall(r'strategy="(\w+)"', text):
+        assert value in strategies, text
+    precision = inspect.signature(_import(ns).Trainer.__init__).parameters["precision"].annotation
+    for value in re.findall(r'precision="([\w-]+)"', text):
+        assert value in str(precision), text
+    for value in re.findall(r'accelerator="(\w+)"', text):
+        assert value in ("cpu", "gpu", "tpu"), text
+    for attribute in re.findall(r"self\.(\w+) =", text):
+        assert hasattr(_import(ns).LightningModule(), attribute), text
+
+
+def _replacement_texts(ns: str) -> Iterator[str]:
+    for name, argument in REMOVED_TRAINER_ARGUMENTS.items():
+        for template in (argument.use, *argument.when.values()):
+            yield template.format(value="x", ns=ns, fabric=fabric_of(ns))
+    for module in REMOVED_MODULES:
+        yield removed_import(f"{ns}.{module}")[1]
+    for module, name in REMOVED_NAMES:
+        yield removed_import(f"{ns}.{module}".rstrip("."), name)[1]
+
+
+# -- LA401 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_trainer_arguments_are_not_parameters_of_the_installed_trainer(ns):
+    parameters = inspect.signature(_import(ns).Trainer.__init__).parameters
+    assert set(REMOVED_TRAINER_ARGUMENTS) & set(parameters) == set()
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_replacements_name_real_arguments_values_and_imports(ns):
+    for text in _replacement_texts(ns):
+        _check_calls_and_keywords(ns, text)
+        _check_import_advice(text)
+        _check_values(ns, text)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_a_removed_trainer_argument_is_a_type_error(ns):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'gpus'"):
+        _import(ns).Trainer(gpus=1)
+
+
+def test_replacement_quotes_the_value_or_says_what_a_switched_off_value_needs():
+    def replacement(name, source, constant):
+        return trainer_argument_replacement(name, source, constant, "lightning.pytorch")
+
+    assert replacement("gpus", "2", (True, 2)) == 'pass accelerator="gpu", devices=2'
+    assert replacement("gpus", "0", (True, 0)).startswith("remove it")
+    assert replacement("gpus", "args.gpus", (False, None)) == 'pass accelerator="gpu", devices=args.gpus'
+    assert replacement("auto_lr_find", "False", (True, False)) == "remove it"
+    assert replacement("resume_from_checkpoint", "p", (False, None)) == (
+        "pass it to fit: trainer.fit(model, ckpt_path=p)"
+    )
+    assert "from lightning.pytorch.tuner import Tuner" in replacement("auto_lr_find", "True", (True, True))
+    assert replacement("weights_summary", '"full"', (True, "full")) == "pass callbacks=[ModelSummary(max_depth=-1)]"
+
+
+# -- LA402 -------------------------------------------------------------------------------------
+
+
+_CLASS_NAMES = {MODULE: "LightningModule", DATAMODULE: "LightningDataModule", CALLBACK: "Callback"}
+
+
+def _kind_class(ns: str, kind: str) -> type:
+    return getattr(_import(ns), _CLASS_NAMES[kind])
+
+
+def _hooks_named(text: str) -> List[str]:
+    return re.findall(r"\b(on_\w+|\w+_(?:step|dataloader)|state_dict|load_state_dict|setup)\b", text)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_hooks_are_not_hooks_of_the_installed_classes(ns):
+    for hook, kinds in REMOVED_HOOKS.items():
+        for kind in kinds:
+            assert not hasattr(_kind_class(ns, kind), hook), f"{kind}.{hook} still exists"
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_hooks_named_as_replacements_exist_on_the_same_class(ns):
+    for hook, kinds in REMOVED_HOOKS.items():
+        for kind, replacement in kinds.items():
+            named = _hooks_named(replacement)
+            assert named or hook in ("tbptt_split_batch", "get_progress_bar_dict"), replacement
+            for new in named:
+                assert hasattr(_kind_class(ns, kind), new), f"{kind} has no {new} ({replacement})"
+
+
+def test_hooks_still_in_lightning_are_not_listed():
+    assert {"on_validation_epoch_end", "on_train_epoch_end", "on_test_epoch_end", "on_exception"}.isdisjoint(
+        REMOVED_HOOKS
+    )
+    assert MODULE not in REMOVED_HOOKS["on_save_checkpoint"] and CALLBACK not in REMOVED_HOOKS["on_save_checkpoint"]
+
+
+# -- LA403 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_modules_cannot_be_imported(ns):
+    for module in REMOVED_MODULES:
+        with pytest.raises(ModuleNotFoundError):
+            _import(f"{ns}.{module}")
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_names_are_gone_from_modules_that_still_exist(ns):
+    for module, name in REMOVED_NAMES:
+        assert not hasattr(_import(f"{ns}.{module}" if module else ns), name), f"{ns}.{module}.{name} exists"
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_every_removed_path_is_reported_under_the_path_written(ns):
+    for module in REMOVED_MODULES:
+        assert removed_import(f"{ns}.{module}")[0] == f"{ns}.{module}"
+    for module, name in REMOVED_NAMES:
+        assert removed_import(f"{ns}.{module}", name)[0] == f"{ns}.{module}.{name}"
+
+
+def test_submodules_of_a_removed_module_get_the_matching_new_path():
+    assert removed_import("pytorch_lightning.metrics.functional") == (
+        "pytorch_lightning.metrics.functional",
+        "metrics moved to the torchmetrics package: import from torchmetrics.functional",
+    )
+    assert removed_import("lightning.pytorch.core", "lightning")[0] == "lightning.pytorch.core.lightning"
+    assert removed_import("pytorch_lightning.callbacks", "ProgressBar") is None  # the 2.x ProgressBar
+    assert removed_import("torch.metrics") is None
