@@ -148,8 +148,12 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     def on_exception(
         self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", exception: BaseException
     ) -> None:
-        # Lightning does not call the teardown hook when a run raises
-        self._finish()
+        # Lightning does not call the teardown hook when a run raises. The user's exception is what
+        # propagates: a strict-mode finding made while tearing down is recorded and warned, not raised.
+        try:
+            self._finish()
+        except AdvisorError:
+            pass
 
     # ---- loops ---------------------------------------------------------------------------------
 
@@ -317,9 +321,11 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         for probe_class, options in self._probe_options():
             if probe_class is None or _all_ignored(probe_class, self.ignore):
                 continue
+            if getattr(probe_class, "name", probe_class.__name__) in self._reporter.failed:
+                continue  # failed in an earlier run: switched off for good
             try:
                 probes.append(probe_class(self._reporter, **options))
-            except Exception as error:  # that check is off for this run; the others go on
+            except Exception as error:  # that check is off; the others go on
                 self._reporter.internal_error(getattr(probe_class, "name", probe_class.__name__), error)
         return probes
 

@@ -84,14 +84,22 @@ def _walk(iterables: object, name: str) -> Iterator[Tuple[str, object]]:
         yield name, iterables
 
 
+def _attribute(obj: object, name: str) -> object:
+    """``getattr(obj, name, None)`` for the user's loaders and samplers, whose properties may raise."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # their object, their error: this check just does not know
+        return None
+
+
 def how_it_shuffles(loader: object) -> Optional[str]:
     """How ``loader`` shuffles (``"RandomSampler"``, ``"DistributedSampler(shuffle=True)"``...), or None."""
-    batch_sampler = getattr(loader, "batch_sampler", None)
+    batch_sampler = _attribute(loader, "batch_sampler")
     if type(batch_sampler).__name__ == "_IndexBatchSamplerWrapper":  # Lightning's, in predict
-        batch_sampler = getattr(batch_sampler, "_batch_sampler", None)
-    inner = getattr(batch_sampler, "sampler", None)
+        batch_sampler = _attribute(batch_sampler, "_batch_sampler")
+    inner = _attribute(batch_sampler, "sampler")
     if inner is None:
-        return _sampler_shuffles(getattr(loader, "sampler", None))
+        return _sampler_shuffles(_attribute(loader, "sampler"))
     # the batch sampler drives the loader: with a custom one, loader.sampler is an unused placeholder
     how = _sampler_shuffles(inner)
     if how and type(batch_sampler) is not BatchSampler:
@@ -101,15 +109,15 @@ def how_it_shuffles(loader: object) -> Optional[str]:
 
 def _sampler_shuffles(sampler: object) -> Optional[str]:
     name = type(sampler).__name__
-    dataset = getattr(sampler, "dataset", None)
+    dataset = _attribute(sampler, "dataset")
     if type(dataset).__name__ == "_DatasetSamplerWrapper":
         # Lightning's DistributedSamplerWrapper: the user's sampler sits inside, and does the shuffling
-        how = _sampler_shuffles(getattr(dataset, "_sampler", None))
+        how = _sampler_shuffles(_attribute(dataset, "_sampler"))
         if how:
             return f"{name}({how})"
     if isinstance(sampler, _RANDOM_SAMPLERS):
         return name
-    if getattr(sampler, "shuffle", None) is True:  # DistributedSampler and look-alikes
+    if _attribute(sampler, "shuffle") is True:  # DistributedSampler and look-alikes
         return f"{name}(shuffle=True)"
     return None
 

@@ -40,6 +40,8 @@ class Reporter:
         self.is_rank_zero = is_rank_zero
         self.findings: List[Finding] = []
         self._seen: Set[Tuple[str, object]] = set()
+        self.failed: Set[str] = set()
+        """Checks that failed: each is said once and stays off for the life of the reporter."""
 
     def enabled(self, code: str) -> bool:
         return code not in self.ignore
@@ -66,6 +68,9 @@ class Reporter:
 
     def internal_error(self, what: str, error: BaseException) -> None:
         """A check failed: say so once and let training go on."""
+        if what in self.failed:
+            return
+        self.failed.add(what)
         if self.is_rank_zero():
             _warn(
                 f"lightning-advisor: the {what} check failed ({type(error).__name__}: {error})"
