@@ -8,8 +8,9 @@ running Trainer can see, and warn about each once, with the words the linter use
 """
 from __future__ import annotations
 
+import numbers
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, Iterable, List, Optional, Tuple
 
 from typing_extensions import override
 
@@ -109,7 +110,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     ) -> None:
         super().__init__()
         self.ignore = _rule_codes("ignore", ignore)
-        self.strict = bool(strict)
+        self.strict = _flag("strict", strict)
         self.min_workers = _whole_number("min_workers", min_workers, minimum=0)
         self.data_wait_share = _share("data_wait_share", data_wait_share)
         self.data_wait_floor_ms = _non_negative("data_wait_floor_ms", data_wait_floor_ms)
@@ -410,10 +411,15 @@ def _all_ignored(probe_class: type, ignore: frozenset) -> bool:
     return bool(codes) and codes <= ignore
 
 
-def _rule_codes(argument: str, codes: Collection[str]) -> frozenset:
-    if isinstance(codes, str):
+def _rule_codes(argument: str, codes: Optional[Collection[str]]) -> frozenset:
+    if codes is None:
+        codes = ()
+    elif isinstance(codes, str):
         codes = [codes]
-    unknown = [code for code in codes if code not in RULES]
+    elif not isinstance(codes, Iterable):
+        raise ValueError(f"`{argument}` must be rule codes such as ['LA102'], got {codes!r}")
+    codes = list(codes)
+    unknown = [code for code in codes if not isinstance(code, str) or code not in RULES]
     if unknown:
         raise ValueError(
             f"`{argument}` got unknown rule code(s) {', '.join(map(repr, unknown))};"
@@ -423,18 +429,26 @@ def _rule_codes(argument: str, codes: Collection[str]) -> frozenset:
 
 
 def _whole_number(argument: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    # numbers.Integral: numpy integers from a config are whole numbers too
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{argument}` must be a whole number >= {minimum}, got {value!r}")
-    return value
+    return int(value)
+
+
+def _flag(argument: str, value: bool) -> bool:
+    # bool("false") is True: a string here is a configuration mistake, not a yes
+    if not isinstance(value, (bool, int)) or value not in (0, 1):
+        raise ValueError(f"`{argument}` must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _non_negative(argument: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"`{argument}` must be a number >= 0, got {value!r}")
     return float(value)
 
 
 def _share(argument: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f"`{argument}` must be a share between 0 and 1 (e.g. 0.2 for 20%), got {value!r}")
     return float(value)

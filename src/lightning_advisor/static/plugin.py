@@ -20,12 +20,15 @@ _TRIGGERS = ("torch", "lightning")
 
 
 def _non_negative_int(text: str) -> int:
+    """``--la-min-workers`` / ``la-min-workers =``: argparse names the option before this message."""
     try:
         value = int(text)
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"expected a whole number of workers, got {text!r}") from None
+        value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of workers >= 0, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of DataLoader workers, 0 or more (0 turns LA102 off), got {text!r}"
+        )
     return value
 
 
