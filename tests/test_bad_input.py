@@ -265,6 +265,14 @@ x.to(e)
 x.to(torch.device("cuda", 1))  # LA202
 """
 
+# Generated code: a hierarchy deeper than Python's stack. Quiet is fine ("don't know"), failing is not.
+CLASS_CHAIN = (
+    "import torch\nimport lightning as L\n\nclass C0(L.LightningModule):\n    pass\n"
+    + "".join(f"class C{i + 1}(C{i}):\n    pass\n" for i in range(1_000))
+    + "class Last(C1000):\n    def f(self):\n        return self.cuda()\n"
+    + "class Near(C10):\n    def f(self):\n        return self.cuda()  # LA201\n"
+)
+
 NON_ASCII = HEAD + """\
 val_lödér = DataLoader(ds, shuffle=True)  # LA101 LA102
 for x in val_loader:  # LA301 LA302
@@ -321,6 +329,7 @@ CASES: Dict[str, Case] = {
     "jupyter_percent_cells": Case(PERCENT_CELLS),
     "non_ascii": Case(NON_ASCII),
     "self_references": Case(SELF_REFERENCES),
+    "class_chain": Case(CLASS_CHAIN),
 }
 
 
@@ -449,3 +458,18 @@ def test_python312_syntax_under_a_newer_interpreter(case_dir):
     findings, failures, skipped = json.loads(result.stdout)
     assert not skipped and failures == []
     assert {tuple(f) for f in findings} == Case(PY312_SYNTAX).expected()
+
+
+@pytest.mark.parametrize("name", ["bom", "latin1_declared", "crlf", "cr_only", "deep_nesting", "jupyter_export"])
+def test_through_stdin_as_editors_send_it(name, case_dir):
+    """Editors pipe the buffer to ``flake8 -``: the same findings as from the file.
+
+    (Not the undeclared non-UTF-8 case: flake8's own stdin reader fails on it before any plugin runs.)
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "LA", "-", "--stdin-display-name", f"{name}.py"],
+        input=CASES[name].data(), capture_output=True, cwd=case_dir, timeout=120,
+    )
+    stdout, stderr = result.stdout.decode(), result.stderr.decode()
+    assert result.returncode in (0, 1) and "Traceback" not in stderr, stderr[-2000:]
+    assert set(reported_findings(stdout)) == CASES[name].expected()

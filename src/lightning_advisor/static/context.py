@@ -19,6 +19,7 @@ _LIGHTNING_KINDS = ("LightningModule", "LightningDataModule", "Callback")
 _LIBRARY_PREFIXES = ("torch.", "torch:", "lightning", "pytorch_lightning", "builtins.")
 _AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
 _MAX_DEPTH = 8
+_MAX_BASES = 300  # classes followed to classify one: a generated 1,000-deep hierarchy is "don't know"
 
 
 class ModuleContext:
@@ -299,7 +300,7 @@ class ModuleContext:
         return self._lightning_kinds.get(cls)
 
     def _classify(self, cls: ast.ClassDef, seen: set) -> Optional[str]:
-        if cls in seen:
+        if cls in seen or len(seen) > _MAX_BASES:  # a cycle, or a chain of bases deeper than Python's stack
             return None
         seen.add(cls)
         kind = None
