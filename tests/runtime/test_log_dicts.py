@@ -1,6 +1,7 @@
 """LA404 at run time: a step returns a 'log' / 'progress_bar' dict, which Lightning 2.x never logs."""
 from __future__ import annotations
 
+import functools
 import linecache
 
 import pytest
@@ -64,6 +65,27 @@ def test_validation_and_test_steps(lit, make_trainer, make_loader):
         ("LA404", la404("test_step", "'log'")),
     ]
     assert [source_line(f.location).split("(")[0] for f in advisor.findings] == ["def validation_step", "def test_step"]
+
+
+def passthrough(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+def test_a_decorated_step_is_reported_at_its_def_line(lit, make_trainer, make_loader):
+    class Decorated(lit.BoringModel):
+        @passthrough
+        @passthrough
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
+            return {"val_loss": self(batch[0]).sum(), "log": {}}
+
+    advisor = AdvisorCallback()
+    make_trainer(callbacks=[advisor]).validate(Decorated(), make_loader())
+    (finding,) = advisor.findings
+    assert source_line(finding.location) == "def validation_step(self, batch, batch_idx, dataloader_idx=0):"
 
 
 def test_steps_that_log_with_self_log_are_quiet(lit, make_trainer, make_loader, recorded):

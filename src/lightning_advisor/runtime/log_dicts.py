@@ -8,10 +8,13 @@ reported.
 from __future__ import annotations
 
 import inspect
+import linecache
 from typing import Any, Mapping, Optional, Set
 
 from lightning_advisor.removed_api import STEP_METHODS, logging_keys
 from lightning_advisor.runtime.report import Probe, Reporter, Site
+
+_MAX_DECORATOR_LINES = 20
 
 
 class LogDictProbe(Probe):
@@ -37,9 +40,14 @@ class LogDictProbe(Probe):
 
 
 def step_site(pl_module: object, step: str) -> Optional[Site]:
-    """``(file, line)`` of the ``def`` of the module's step method; None when it has no Python source."""
+    """``(file, line)`` of the ``def`` of the module's step method; None when it has no Python code."""
     try:
         code = inspect.unwrap(getattr(type(pl_module), step)).__code__
     except (AttributeError, TypeError, ValueError):
         return None
-    return code.co_filename, code.co_firstlineno
+    line = code.co_firstlineno  # the first decorator's line, for a decorated method
+    for offset in range(_MAX_DECORATOR_LINES):
+        text = linecache.getline(code.co_filename, line + offset).lstrip()
+        if text.startswith(("def ", "async def ")):
+            return code.co_filename, line + offset
+    return code.co_filename, line
