@@ -95,8 +95,10 @@ def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Fi
 def _source(ctx: ModuleContext, node: ast.AST) -> str:
     """The value as the user wrote it (``"power"``, not ``'power'``), or ``...`` when long."""
     text = None
-    if ctx.lines is not None and node.lineno == getattr(node, "end_lineno", None):
-        text = ast.get_source_segment("".join(ctx.lines), node)
+    if ctx.lines is not None and node.lineno == getattr(node, "end_lineno", None) <= len(ctx.lines):
+        # Only the value's line: ast.get_source_segment would split the whole file for every finding.
+        line = ctx.lines[node.lineno - 1].encode()  # offsets count UTF-8 bytes
+        text = line[node.col_offset:node.end_col_offset].decode(errors="replace")
     text = text or ast.unparse(node)
     return text if len(text) <= _MAX_VALUE_CHARS else "..."
 
