@@ -126,7 +126,11 @@ def sweep_file(path: Path, every_file: bool = False) -> Dict[str, object]:
             if every_file:
                 tree = ast.parse("".join(lines) + "\nimport torch\n")
     except (SyntaxError, ValueError, RecursionError, MemoryError, OSError) as error:
-        result["skipped"] = type(error).__name__
+        result["skipped"] = f"{type(error).__name__}: {error}"
+        try:
+            result["lines"] = path.read_bytes().count(b"\n")
+        except OSError:
+            pass
         return result
     handler = _Contained()
     logger = logging.getLogger(_LOGGER)
@@ -172,7 +176,7 @@ def summarise(files: Sequence[Tuple[str, Path]], results: Sequence[Dict[str, obj
         counts["lines"] += result["lines"]
         if "skipped" in result:
             counts["skipped"] += 1
-            skipped[result["skipped"]] += 1
+            skipped[result["skipped"].split(":")[0]] += 1
             continue
         counts["findings"] += len(result["findings"])
         for _, _, message in result["findings"]:
@@ -191,6 +195,7 @@ def summarise(files: Sequence[Tuple[str, Path]], results: Sequence[Dict[str, obj
         "lines": totals["lines"],
         "skipped": totals["skipped"],
         "skipped_by_error": dict(skipped),
+        "skipped_files": [{"path": r["path"], "error": r["skipped"]} for r in results if "skipped" in r],
         "findings": totals["findings"],
         "findings_by_code": dict(sorted(findings.items())),
         "exceptions": totals["exceptions"],
