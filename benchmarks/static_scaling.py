@@ -160,8 +160,10 @@ def _plugin_pass(files: List[Path]):
         for _ in AdvisorPlugin(tree, str(path), lines).run():
             pass
         done = time.perf_counter()
+        # Trees are not kept: thousands of them alive would make the collector's passes, and so every
+        # later parse and run, slower than in flake8, which drops each file's tree when it is done.
         per_file.append({"file": str(path), "lines": len(lines), "parse_ms": (parsed - start) * 1000,
-                         "plugin_ms": (done - parsed) * 1000, "tree": tree, "source_lines": lines})
+                         "plugin_ms": (done - parsed) * 1000})
         totals["lines"] += len(lines)
         totals["parse_s"] += parsed - start
         totals["plugin_s"] += done - parsed
@@ -174,10 +176,12 @@ def _retime_slowest(per_file: List[dict], count: int) -> List[dict]:
     candidates = sorted(per_file, key=lambda item: -item["plugin_ms"])[:count]
     result = []
     for item in candidates:
+        text, lines = _read(Path(item["file"]))
+        tree = ast.parse(text, filename=item["file"])
         timings = []
         for _ in range(5):
             start = time.perf_counter()
-            for _ in AdvisorPlugin(item["tree"], item["file"], item["source_lines"]).run():
+            for _ in AdvisorPlugin(tree, item["file"], lines).run():
                 pass
             timings.append((time.perf_counter() - start) * 1000)
         result.append({"file": item["file"], "lines": item["lines"], "plugin_ms": median(timings),
@@ -189,11 +193,13 @@ def _profile(per_file: List[dict], top: int) -> str:
     from lightning_advisor.static.plugin import AdvisorPlugin
 
     profiler = cProfile.Profile()
-    profiler.enable()
     for item in per_file:
-        for _ in AdvisorPlugin(item["tree"], item["file"], item["source_lines"]).run():
+        text, lines = _read(Path(item["file"]))
+        tree = ast.parse(text, filename=item["file"])
+        profiler.enable()
+        for _ in AdvisorPlugin(tree, item["file"], lines).run():
             pass
-    profiler.disable()
+        profiler.disable()
     sections = []
     for order in ("tottime", "cumulative"):
         out = io.StringIO()

@@ -3,6 +3,7 @@
 Nothing here looks at a timing: the figures live in BENCHMARKS.md and are measured by the scripts.
 """
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,22 @@ def test_callback_overhead(tmp_path):
     assert all(arm["median_s"] > 0 for arm in payload["arms"])
     assert payload["results"][0]["verdict"] in ("met", "MISSED")
     assert "| with AdvisorCallback" in stdout
+
+
+def test_readme_quotes_the_figures_of_benchmarks_md():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    figures = re.findall(r"\*\*([^*]+)\*\*", section)
+    assert len(figures) >= 4
+    benchmarks = (ROOT / "BENCHMARKS.md").read_text()
+    assert [figure for figure in figures if figure not in benchmarks] == []
+
+
+def test_documented_commands_name_real_scripts_and_options():
+    for document in ("README.md", "BENCHMARKS.md"):
+        for script, options in re.findall(r"python (benchmarks/\w+\.py)([^\n#]*)", (ROOT / document).read_text()):
+            assert (ROOT / script).is_file(), script
+            usage = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, cwd=ROOT)
+            assert usage.returncode == 0, usage.stderr
+            for option in re.findall(r"(--[\w-]+)", options):
+                assert option in usage.stdout, (document, script, option)
