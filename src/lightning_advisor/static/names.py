@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from typing import Callable, Dict, Iterable, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 # Public class path -> canonical name. Lightning classes live in many modules
 # (``pytorch_lightning.core.module.LightningModule``), torch ones in their
@@ -120,17 +120,14 @@ class ImportTable:
 
     def qualname(self, node: ast.AST) -> Optional[str]:
         """``tud.DataLoader`` -> ``torch.utils.data.DataLoader``; None when not from an import."""
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        split = _root_and_attributes(node)
+        if split is None:
             return None
-        base = self.names.get(node.id)
-        if base is None or (node.id in self._rebound and self._is_shadowed(node)):
+        root, attributes = split
+        base = self.names.get(root.id)
+        if base is None or (root.id in self._rebound and self._is_shadowed(root)):
             return None
-        parts.append(base)
-        return ".".join(reversed(parts))
+        return ".".join((base, *attributes))
 
     def resolve(self, node: ast.AST) -> Optional[str]:
         """The canonical name of an expression, or None."""
@@ -149,14 +146,20 @@ def identifier_words(identifier: str) -> Tuple[str, ...]:
 
 def dotted_name(node: ast.AST) -> Optional[str]:
     """``self.model.net`` -> ``"self.model.net"``; None for anything but names and attributes."""
-    parts = []
+    split = _root_and_attributes(node)
+    return None if split is None else ".".join((split[0].id, *split[1]))
+
+
+def _root_and_attributes(node: ast.AST) -> Optional[Tuple[ast.Name, List[str]]]:
+    """``a.b.c`` -> (the Name ``a``, ``["b", "c"]``); None unless names and attributes only."""
+    attributes = []
     while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
+        attributes.append(node.attr)
         node = node.value
     if not isinstance(node, ast.Name):
         return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
+    attributes.reverse()
+    return node, attributes
 
 
 def last_name(node: ast.AST) -> Optional[str]:
