@@ -141,6 +141,12 @@ def _read(path: Path) -> Tuple[str, List[str]]:
     return text, text.splitlines(keepends=True)
 
 
+def _reparse(file: str) -> Tuple[ast.Module, List[str]]:
+    """A file measured earlier, parsed again (trees are not kept between passes)."""
+    text, lines = _read(Path(file))
+    return ast.parse(text, filename=file), lines
+
+
 def _plugin_pass(files: List[Path]):
     from lightning_advisor.static.plugin import AdvisorPlugin
 
@@ -176,8 +182,7 @@ def _retime_slowest(per_file: List[dict], count: int) -> List[dict]:
     candidates = sorted(per_file, key=lambda item: -item["plugin_ms"])[:count]
     result = []
     for item in candidates:
-        text, lines = _read(Path(item["file"]))
-        tree = ast.parse(text, filename=item["file"])
+        tree, lines = _reparse(item["file"])
         timings = []
         for _ in range(5):
             start = time.perf_counter()
@@ -194,8 +199,7 @@ def _profile(per_file: List[dict], top: int) -> str:
 
     profiler = cProfile.Profile()
     for item in per_file:
-        text, lines = _read(Path(item["file"]))
-        tree = ast.parse(text, filename=item["file"])
+        tree, lines = _reparse(item["file"])
         profiler.enable()
         for _ in AdvisorPlugin(tree, item["file"], lines).run():
             pass
