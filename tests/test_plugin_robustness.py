@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lightning_advisor.static import checks as checks_module
-from lightning_advisor.static.checks import Check
+from lightning_advisor.static.base import Check
+from lightning_advisor.static.registry import CHECKS
 from lightning_advisor.static.plugin import AdvisorPlugin
 
 
@@ -39,10 +39,8 @@ def test_an_internal_error_skips_one_node_and_the_rest_is_still_checked(monkeypa
         return original.examine(ctx, node, options)
 
     broken = Check(original.codes, original.candidates, flaky)
-    real_all_checks = checks_module.all_checks
     monkeypatch.setattr(
-        "lightning_advisor.static.plugin.all_checks",
-        lambda: tuple(broken if c is original else c for c in real_all_checks()),
+        "lightning_advisor.static.plugin.CHECKS", tuple(broken if c is original else c for c in CHECKS)
     )
     with caplog.at_level(logging.WARNING, logger="flake8.lightning_advisor"):
         assert run_plugin(TWO_LOADERS) == [(3, "LA102")]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from lightning_advisor.catalog import RULES
-from lightning_advisor.static.checks import Options
+from lightning_advisor.static.base import Options
 from lightning_advisor.static.plugin import AdvisorPlugin
 
 PROPERTY_SETTINGS = settings(

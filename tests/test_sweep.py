@@ -47,13 +47,15 @@ def test_every_check_on_a_sample_of_the_standard_library():
 def test_a_contained_error_fails_the_sweep(monkeypatch, tmp_path):
     """The plugin keeps flake8 running after an error of its own; the sweep still counts it."""
     from lightning_advisor.static import dataloaders
-    from lightning_advisor.static.checks import Check
+    from lightning_advisor.static.base import Check
+    from lightning_advisor.static.registry import CHECKS
 
     def broken(ctx, node, options):
         raise RuntimeError("boom")
 
     real = dataloaders.CHECK
-    monkeypatch.setattr(dataloaders, "CHECK", Check(real.codes, real.candidates, broken))
+    patched = tuple(Check(c.codes, c.candidates, broken) if c is real else c for c in CHECKS)
+    monkeypatch.setattr("lightning_advisor.static.plugin.CHECKS", patched)
     path = tmp_path / "train.py"
     path.write_text("import torch\nfrom torch.utils.data import DataLoader\nDataLoader(ds)\n")
     result = sweep.sweep_file(path)

@@ -18,25 +18,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Mapping, Optional, Tuple
 
-NAMESPACES: Tuple[Tuple[str, str], ...] = (
-    ("pytorch_lightning", "lightning_fabric"),
-    ("lightning.pytorch", "lightning.fabric"),
+from lightning_advisor.vocabulary import (
+    CALLBACK,
+    DATAMODULE,
+    FABRIC_OF,
+    LIGHTNING_NAMESPACES,
+    MODULE,
+    lightning_namespace,
 )
-"""Each Lightning namespace with the Fabric package of the same distribution."""
 
 
 def split_namespace(path: str) -> Optional[Tuple[str, str]]:
     """``"pytorch_lightning.core.lightning"`` -> ``("pytorch_lightning", "core.lightning")``; None elsewhere."""
-    for namespace, _ in NAMESPACES:
-        if path == namespace:
-            return namespace, ""
-        if path.startswith(namespace + "."):
-            return namespace, path[len(namespace) + 1:]
-    return None
+    namespace = lightning_namespace(path)
+    if namespace is None:
+        return None
+    return namespace, path[len(namespace) + 1:]
 
 
 def fabric_of(namespace: str) -> str:
-    return dict(NAMESPACES).get(namespace, "lightning.fabric")
+    return FABRIC_OF.get(namespace, FABRIC_OF[LIGHTNING_NAMESPACES[0]])
 
 
 # -- LA401: Trainer arguments ---------------------------------------------------------------------
@@ -158,9 +159,6 @@ def trainer_argument_replacement(name: str, value_source: str, constant: Tuple[b
 
 
 # -- LA402: hooks --------------------------------------------------------------------------------
-
-MODULE, DATAMODULE, CALLBACK = "LightningModule", "LightningDataModule", "Callback"
-
 
 def _epoch_end(stage: str, step: str) -> str:
     return f"use on_{stage}_epoch_end, keeping what {step} returns in a list on self"
@@ -334,9 +332,6 @@ def _format(template: str, namespace: str, tail: str) -> str:
 
 
 # -- LA404: logging dicts returned from steps -------------------------------------------------------
-
-STEP_METHODS: Dict[str, str] = {"train": "training_step", "validate": "validation_step", "test": "test_step"}
-"""The step method whose output each stage's batch-end hook receives."""
 
 LOGGING_KEYS: Tuple[str, ...] = ("log", "progress_bar")
 """Keys of a step's returned dict that Lightning 0.x logged and Lightning 2.x passes along untouched."""

@@ -279,7 +279,7 @@ def test_a_broken_check_switches_itself_off_and_the_call_goes_on(monkeypatch):
     probe = DeviceProbe(Reporter())
     probe.on_stage_start(None, torch.nn.Linear(1, 1), "train")
     try:
-        with pytest.warns(AdvisorWarning, match="device check failed"):
+        with pytest.warns(AdvisorWarning, match="the LA201 manual-cuda-call / LA202 hard-coded-cuda-device check"):
             assert torch.zeros(1, device="cpu").tolist() == [0.0]
             torch.zeros(1).to("meta")  # not CUDA: never inspected
             if NO_GPU:

@@ -53,7 +53,7 @@ def test_datamodule_loaders_each_reported_by_position(lit, make_trainer, make_lo
 @pytest.mark.parametrize("method, split, prefix", [
     ("validate", "validation", "val_dataloaders"),
     ("test", "test", "test_dataloaders"),
-    ("predict", "predict", "predict_dataloaders"),
+    ("predict", "prediction", "predict_dataloaders"),
 ])
 def test_validate_test_predict(lit, make_trainer, make_loader, method, split, prefix):
     advisor = AdvisorCallback()

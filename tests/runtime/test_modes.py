@@ -352,7 +352,7 @@ def test_a_broken_check_switches_itself_off_and_the_forward_goes_on(monkeypatch)
     model = torch.nn.Linear(2, 2)
     probe = ModeProbe(Reporter())
     probe.on_stage_start(None, model, "train")
-    with pytest.warns(AdvisorWarning, match="evaluation mode check failed"):
+    with pytest.warns(AdvisorWarning, match="the LA301 eval-without-eval-mode / LA302 eval-without-no-grad check"):
         for _ in range(3):
             assert model(torch.ones(2)).shape == (2,)
     probe.on_batch_start(None, model, "train", 0)

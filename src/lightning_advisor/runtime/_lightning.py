@@ -13,7 +13,7 @@ import logging
 from types import ModuleType
 from typing import Optional, Tuple
 
-NAMESPACE_NAMES: Tuple[str, ...] = ("lightning.pytorch", "pytorch_lightning")
+from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES as NAMESPACE_NAMES
 
 
 def _import(name: str) -> Optional[ModuleType]:

@@ -8,28 +8,22 @@ running Trainer can see, and warn about each once, with the words the linter use
 """
 from __future__ import annotations
 
-import numbers
+import sys
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Tuple
 
-from typing_extensions import override
-
-from lightning_advisor.catalog import RULES
-from lightning_advisor.errors import AdvisorError
+# First: without Lightning this raises the ImportError that says which extra to install.
 from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
-from lightning_advisor.runtime.data_wait import DataWaitProbe
-from lightning_advisor.runtime.dataloaders import ShuffleProbe, WorkersProbe
-from lightning_advisor.runtime.log_dicts import LogDictProbe
-from lightning_advisor.runtime.report import Finding, Probe, Reporter
+from lightning_advisor.errors import AdvisorError
+from lightning_advisor.runtime.options import CallbackOptions
+from lightning_advisor.runtime.probe import HOOKS, Probe
+from lightning_advisor.runtime.registry import PROBES
+from lightning_advisor.runtime.report import Finding, Reporter
 
-try:  # written alongside this module; the Callback runs without them until they exist
-    from lightning_advisor.runtime.devices import DeviceProbe
-except ImportError:
-    DeviceProbe = None  # type: ignore[assignment,misc]
-try:
-    from lightning_advisor.runtime.modes import ModeProbe
-except ImportError:
-    ModeProbe = None  # type: ignore[assignment,misc]
+if sys.version_info >= (3, 12):
+    from typing import override
+else:  # a dependency of Lightning, and declared by the extras that install it
+    from typing_extensions import override
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -44,10 +38,6 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
 # torch warns when a compiled module runs while global module hooks exist; the hooks are ours
 # (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
 _OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
-
-_PROBE_HOOKS = (
-    "on_stage_start", "on_batch_start", "on_batch_outputs", "on_batch_end", "on_epoch_end", "on_stage_end", "teardown"
-)
 
 
 class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
@@ -109,21 +99,32 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         window_batches: int = 20,
     ) -> None:
         super().__init__()
-        self.ignore = _rule_codes("ignore", ignore)
-        self.strict = _flag("strict", strict)
-        self.min_workers = _whole_number("min_workers", min_workers, minimum=0)
-        self.data_wait_share = _share("data_wait_share", data_wait_share)
-        self.data_wait_floor_ms = _non_negative("data_wait_floor_ms", data_wait_floor_ms)
-        self.warmup_batches = _whole_number("warmup_batches", warmup_batches, minimum=0)
-        self.window_batches = _whole_number("window_batches", window_batches, minimum=1)
-
-        self._reporter = Reporter(ignore=self.ignore, strict=self.strict, is_rank_zero=self._is_global_zero)
+        self.options = CallbackOptions(
+            ignore=ignore,  # type: ignore[arg-type]  # validated into a frozenset
+            strict=strict,
+            min_workers=min_workers,
+            data_wait_share=data_wait_share,
+            data_wait_floor_ms=data_wait_floor_ms,
+            warmup_batches=warmup_batches,
+            window_batches=window_batches,
+        )
+        self._reporter = Reporter(
+            ignore=self.options.ignore, strict=self.options.strict, is_rank_zero=self._is_global_zero
+        )
         self._trainer: Optional["pl.Trainer"] = None  # set while attached: setup -> teardown
         self._probes: List[Probe] = []
         self._hooks: Dict[str, Tuple[Tuple[Probe, Callable[..., None]], ...]] = {}
         self._warning_filters: Optional[warnings.catch_warnings] = None
         self._run: str = ""
         self._run_first_finding = 0
+
+    ignore = property(lambda self: self.options.ignore, doc="Rule codes not checked.")
+    strict = property(lambda self: self.options.strict, doc="Raise at the first finding.")
+    min_workers = property(lambda self: self.options.min_workers, doc="LA102's threshold.")
+    data_wait_share = property(lambda self: self.options.data_wait_share, doc="LA103's share of a step.")
+    data_wait_floor_ms = property(lambda self: self.options.data_wait_floor_ms, doc="LA103's floor per batch.")
+    warmup_batches = property(lambda self: self.options.warmup_batches, doc="LA103's unmeasured batches.")
+    window_batches = property(lambda self: self.options.window_batches, doc="LA103's measured batches.")
 
     @property
     def findings(self) -> List[Finding]:
@@ -298,36 +299,15 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     def _is_global_zero(self) -> bool:
         return is_global_zero(self._trainer)
 
-    def _probe_options(self) -> List[Tuple[Optional[type], Dict[str, Any]]]:
-        """Each probe class with its options; a class is None while its module is not written yet."""
-        return [
-            (ShuffleProbe, {}),
-            (WorkersProbe, {"min_workers": self.min_workers}),
-            (
-                DataWaitProbe,
-                {
-                    "share": self.data_wait_share,
-                    "floor_ms": self.data_wait_floor_ms,
-                    "warmup_batches": self.warmup_batches,
-                    "window_batches": self.window_batches,
-                },
-            ),
-            (DeviceProbe, {}),
-            (ModeProbe, {}),
-            (LogDictProbe, {}),
-        ]
-
     def _make_probes(self) -> List[Probe]:
         probes: List[Probe] = []
-        for probe_class, options in self._probe_options():
-            if probe_class is None or _all_ignored(probe_class, self.ignore):
-                continue
-            if getattr(probe_class, "name", probe_class.__name__) in self._reporter.failed:
-                continue  # failed in an earlier run: switched off for good
+        for probe_class in PROBES:
+            if set(probe_class.codes) <= self.options.ignore or self._reporter.has_failed(probe_class):
+                continue  # every code ignored, or failed in an earlier run: switched off for good
             try:
-                probes.append(probe_class(self._reporter, **options))
+                probes.append(probe_class.create(self._reporter, self.options))
             except Exception as error:  # that check is off; the others go on
-                self._reporter.internal_error(getattr(probe_class, "name", probe_class.__name__), error)
+                self._reporter.internal_error(probe_class, error)
         return probes
 
     def _attach_probes(self, probes: List[Probe]) -> None:
@@ -339,7 +319,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
                 for probe in probes
                 if getattr(type(probe), hook) is not getattr(Probe, hook)
             )
-            for hook in _PROBE_HOOKS
+            for hook in HOOKS
         }
 
     def _dispatch(self, hook: str, *args: Any) -> None:
@@ -367,7 +347,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     def _switch_off(self, probe: Probe, error: Exception, hook: str) -> None:
         """A probe failed: say so once, undo what it installed, never call it again; training goes on."""
         self._attach_probes([p for p in self._probes if p is not probe])
-        self._reporter.internal_error(getattr(probe, "name", type(probe).__name__), error)
+        probe.fail(error)
         if hook != "teardown":
             try:
                 probe.teardown()
@@ -375,7 +355,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
                 pass
 
     def _hide_lightning_duplicates(self) -> None:
-        patterns = [text for code, text in _LIGHTNING_DUPLICATES.items() if code not in self.ignore]
+        patterns = [text for code, text in _LIGHTNING_DUPLICATES.items() if code not in self.options.ignore]
         patterns += _OWN_SIDE_EFFECTS
         self._warning_filters = warnings.catch_warnings()  # saves the user's filters for _finish
         self._warning_filters.__enter__()
@@ -403,52 +383,3 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         lines = "".join(f"\n  {f.message}" + (f"  [{f.location}]" if f.location else "") for f in found)
         summary = "lightning-advisor: %d finding(s) during %s:%s"
         summary_logger(self._trainer).info(summary, len(found), self._run, lines)
-
-
-def _all_ignored(probe_class: type, ignore: frozenset) -> bool:
-    """A probe class that declares its ``codes`` is left out when all of them are ignored."""
-    codes = frozenset(getattr(probe_class, "codes", ()))
-    return bool(codes) and codes <= ignore
-
-
-def _rule_codes(argument: str, codes: Optional[Collection[str]]) -> frozenset:
-    if codes is None:
-        codes = ()
-    elif isinstance(codes, str):
-        codes = [codes]
-    elif not isinstance(codes, Iterable):
-        raise ValueError(f"`{argument}` must be rule codes such as ['LA102'], got {codes!r}")
-    codes = list(codes)
-    unknown = [code for code in codes if not isinstance(code, str) or code not in RULES]
-    if unknown:
-        raise ValueError(
-            f"`{argument}` got unknown rule code(s) {', '.join(map(repr, unknown))};"
-            f" known codes: {', '.join(RULES)}"
-        )
-    return frozenset(codes)
-
-
-def _whole_number(argument: str, value: int, minimum: int) -> int:
-    # numbers.Integral: numpy integers from a config are whole numbers too
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"`{argument}` must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _flag(argument: str, value: bool) -> bool:
-    # bool("false") is True: a string here is a configuration mistake, not a yes
-    if not isinstance(value, (bool, int)) or value not in (0, 1):
-        raise ValueError(f"`{argument}` must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _non_negative(argument: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"`{argument}` must be a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _share(argument: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"`{argument}` must be a share between 0 and 1 (e.g. 0.2 for 20%), got {value!r}")
-    return float(value)

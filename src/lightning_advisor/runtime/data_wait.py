@@ -15,7 +15,8 @@ from time import perf_counter
 from typing import Optional
 
 from lightning_advisor.runtime.dataloaders import stage_loaders
-from lightning_advisor.runtime.report import Probe, Reporter
+from lightning_advisor.runtime.probe import Probe
+from lightning_advisor.runtime.report import Reporter
 
 MIN_STEPS = 5
 """Fewest measured steps LA103 judges when training ends before the window is full."""
@@ -24,7 +25,6 @@ MIN_STEPS = 5
 class DataWaitProbe(Probe):
     """LA103: waiting for the next batch takes a large share of each training step."""
 
-    name = "LA103 training-waits-on-data"
     codes = ("LA103",)
 
     def __init__(
@@ -47,6 +47,16 @@ class DataWaitProbe(Probe):
         self._wait = 0.0
         self._cycle = 0.0
         self._measured = 0
+
+    @classmethod
+    def create(cls, reporter: Reporter, options) -> "DataWaitProbe":
+        return cls(
+            reporter,
+            share=options.data_wait_share,
+            floor_ms=options.data_wait_floor_ms,
+            warmup_batches=options.warmup_batches,
+            window_batches=options.window_batches,
+        )
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         if stage != "train":

@@ -19,13 +19,14 @@ from torch.utils.data import (
 )
 
 from lightning_advisor.runtime._lightning import COMBINED_LOADERS
-from lightning_advisor.runtime.report import Probe, Reporter
+from lightning_advisor.runtime.probe import Probe
+from lightning_advisor.runtime.report import Reporter
+from lightning_advisor.vocabulary import STAGE_SPLITS
 
 WORKER_CAP = 8
 """Most workers LA102 suggests per loader: past this, more workers rarely pay for their memory."""
 
 _RANDOM_SAMPLERS = (RandomSampler, SubsetRandomSampler, WeightedRandomSampler)
-_SPLITS = {"validate": "validation", "test": "test", "predict": "predict"}
 _PREFIXES = {
     "train": "train_dataloader",
     "validate": "val_dataloaders",
@@ -125,11 +126,10 @@ def _sampler_shuffles(sampler: object) -> Optional[str]:
 class ShuffleProbe(Probe):
     """LA101: a validation, test or predict loader that shuffles."""
 
-    name = "LA101 eval-loader-shuffles"
     codes = ("LA101",)
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
-        split = _SPLITS.get(stage)
+        split = STAGE_SPLITS.get(stage)
         if split is None:
             return
         for where, loader in stage_loaders(trainer, stage):
@@ -145,12 +145,15 @@ class WorkersProbe(Probe):
     nothing to load, and worker processes would only add overhead.
     """
 
-    name = "LA102 too-few-workers"
     codes = ("LA102",)
 
     def __init__(self, reporter: Reporter, min_workers: int = 2) -> None:
         super().__init__(reporter)
         self.min_workers = min_workers
+
+    @classmethod
+    def create(cls, reporter: Reporter, options) -> "WorkersProbe":
+        return cls(reporter, min_workers=options.min_workers)
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         suggested = None

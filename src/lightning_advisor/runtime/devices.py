@@ -44,7 +44,9 @@ from lightning_advisor.runtime.frames import (
     parse_source,
     site_of,
 )
-from lightning_advisor.runtime.report import Probe, Reporter
+from lightning_advisor.runtime.probe import Probe
+from lightning_advisor.runtime.report import Reporter
+from lightning_advisor.vocabulary import LIGHTNING_PACKAGES, top_package
 
 WATCHED_BATCHES = 3
 """Batches observed at the start of each stage; later steps run with nothing installed."""
@@ -52,11 +54,10 @@ WATCHED_BATCHES = 3
 _TENSOR_CUDA = torch.Tensor.cuda
 _TENSOR_TO = torch.Tensor.to
 _CUDA_LITERAL = re.compile(r"cuda(:\d+)?\Z")
-_LIGHTNING_PACKAGES = frozenset({"lightning", "lightning_fabric", "pytorch_lightning"})
 # library frames allowed between the user's frame and a *direct* call: torch's dispatch helpers
 _DISPATCH_MODULES = frozenset({"torch.overrides"})
 
-Finding = Tuple[str, Dict[str, object]]  # (code, fields)
+Verdict = Tuple[str, Dict[str, object]]  # (code, message fields) of a finding to report
 
 
 class _DeviceCalls(TorchFunctionMode):
@@ -82,7 +83,6 @@ class DeviceProbe(Probe):
         batches: how many batches of each stage to observe after its start hooks.
     """
 
-    name = "devices"
     codes = ("LA201", "LA202")
 
     def __init__(self, reporter: Reporter, batches: int = WATCHED_BATCHES) -> None:
@@ -183,7 +183,7 @@ class DeviceProbe(Probe):
                 return
         self._inspect(functools.partial(_classify_torch_call, func is _TENSOR_CUDA, device), frame)
 
-    def _inspect(self, classify: Callable[[FrameType, bool], Optional[Finding]], frame: FrameType) -> None:
+    def _inspect(self, classify: Callable[[FrameType, bool], Optional[Verdict]], frame: FrameType) -> None:
         if self._failed:
             return
         try:
@@ -194,14 +194,14 @@ class DeviceProbe(Probe):
             finding = classify(user, direct)
         except Exception as error:  # a broken check must not break the user's call
             self._failed = True
-            self.reporter.internal_error("LA201/LA202 device", error)
+            self.fail(error)
             return
         if finding is not None:
             code, fields = finding
             self.reporter.report(code, site=site_of(user), **fields)
 
 
-def _classify_torch_call(is_cuda_call: bool, device: Any, user: FrameType, direct: bool) -> Optional[Finding]:
+def _classify_torch_call(is_cuda_call: bool, device: Any, user: FrameType, direct: bool) -> Optional[Verdict]:
     """The finding for an intercepted ``Tensor.cuda`` (``is_cuda_call``) or a move to CUDA ``device``."""
     method, literal = _read_call(user)
     if direct:
@@ -217,7 +217,7 @@ def _classify_torch_call(is_cuda_call: bool, device: Any, user: FrameType, direc
     return None
 
 
-def _classify_module_cuda(user: FrameType, direct: bool) -> Optional[Finding]:
+def _classify_module_cuda(user: FrameType, direct: bool) -> Optional[Verdict]:
     """The finding for ``LightningModule.cuda()``: LA201 when the user's own code called it."""
     if direct or _read_call(user)[0] == "cuda":
         return "LA201", {}
@@ -268,7 +268,7 @@ def _lightning_cuda_owners(module_type: type) -> List[type]:
     return [
         owner
         for owner in module_type.__mro__
-        if "cuda" in vars(owner) and owner.__module__.partition(".")[0] in _LIGHTNING_PACKAGES
+        if "cuda" in vars(owner) and top_package(owner.__module__) in LIGHTNING_PACKAGES
     ]
 
 

@@ -9,27 +9,19 @@ Lightning's doing, one reached through ``nn.Module._apply`` is the user's.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import linecache
 import os
 import site
 import sysconfig
 from types import FrameType
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
-from lightning_advisor.runtime.report import Site
+from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
 
-_LIBRARY_PACKAGES = frozenset(
-    {
-        "torch",
-        "lightning",
-        "pytorch_lightning",
-        "lightning_fabric",
-        "lightning_utilities",
-        "lightning_advisor",
-        "torchmetrics",
-    }
-)
+Site = Tuple[str, int]
+"""``(filename, line)`` of the user's code."""
 
 
 def _library_dirs() -> Tuple[str, ...]:
@@ -48,11 +40,12 @@ def _library_dirs() -> Tuple[str, ...]:
 
 
 _LIBRARY_DIRS = _library_dirs()
-_is_library_cache: Dict[Tuple[str, str], bool] = {}
+_THIS_PACKAGE = top_package(__name__)
 
 
+@functools.lru_cache(maxsize=4096)  # one entry per source file the run executes
 def _is_library(filename: str, module: str) -> bool:
-    if module.partition(".")[0] in _LIBRARY_PACKAGES:
+    if top_package(module) in LIBRARY_PACKAGES:
         return True
     if filename.startswith("<"):  # <frozen ...>, <string>; IPython's old cell names are the user's
         return not filename.startswith("<ipython-input")
@@ -64,11 +57,7 @@ def _is_library(filename: str, module: str) -> bool:
 
 def is_library_frame(frame: FrameType) -> bool:
     """Whether ``frame`` runs library code (torch, Lightning, stdlib, site-packages, this package)."""
-    key = (frame.f_code.co_filename, str(frame.f_globals.get("__name__") or ""))
-    known = _is_library_cache.get(key)
-    if known is None:
-        known = _is_library_cache[key] = _is_library(*key)
-    return known
+    return _is_library(frame.f_code.co_filename, str(frame.f_globals.get("__name__") or ""))
 
 
 def find_user_frame(frame: Optional[FrameType]) -> Tuple[Optional[FrameType], List[str]]:
@@ -129,14 +118,22 @@ def parse_source(text: str) -> Optional[ast.AST]:
 
 def library_modules(skipped: List[str]) -> List[str]:
     """``skipped`` without this package's own frames, which always sit at the interception."""
-    return [name for name in skipped if name.partition(".")[0] != "lightning_advisor"]
+    return [name for name in skipped if top_package(name) != _THIS_PACKAGE]
+
+
+def user_site(frame: Optional[FrameType]) -> Optional[Site]:
+    """The site of the first user frame from ``frame`` outwards; None when there is none."""
+    user, _ = find_user_frame(frame)
+    return site_of(user) if user is not None else None
 
 
 __all__ = [
+    "Site",
     "call_source",
     "find_user_frame",
     "is_library_frame",
     "library_modules",
     "parse_source",
     "site_of",
+    "user_site",
 ]

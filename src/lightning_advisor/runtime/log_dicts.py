@@ -11,8 +11,11 @@ import inspect
 import linecache
 from typing import Any, Mapping, Optional, Set
 
-from lightning_advisor.removed_api import STEP_METHODS, logging_keys
-from lightning_advisor.runtime.report import Probe, Reporter, Site
+from lightning_advisor.removed_api import logging_keys
+from lightning_advisor.runtime.frames import Site
+from lightning_advisor.runtime.probe import Probe
+from lightning_advisor.runtime.report import Reporter
+from lightning_advisor.vocabulary import STEP_METHODS
 
 _MAX_DECORATOR_LINES = 20
 
@@ -20,7 +23,6 @@ _MAX_DECORATOR_LINES = 20
 class LogDictProbe(Probe):
     """LA404: ``training_step`` / ``validation_step`` / ``test_step`` returned a logging dict."""
 
-    name = "LA404 step-returns-log-dict"
     codes = ("LA404",)
 
     def __init__(self, reporter: Reporter) -> None:

@@ -46,8 +46,9 @@ import torch
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from lightning_advisor.errors import AdvisorError
-from lightning_advisor.runtime.frames import find_user_frame, library_modules, site_of
-from lightning_advisor.runtime.report import Probe, Reporter, Site
+from lightning_advisor.runtime.frames import Site, find_user_frame, library_modules, site_of
+from lightning_advisor.runtime.probe import Probe
+from lightning_advisor.runtime.report import Reporter
 
 CHECKED_BATCHES = 3
 """Evaluation batches checked at the start of each ``validate`` / ``test`` stage."""
@@ -100,7 +101,6 @@ class ModeProbe(Probe):
         repeats: calls from one line outside Lightning's steps that look like an evaluation pass.
     """
 
-    name = "modes"
     codes = ("LA301", "LA302")
 
     def __init__(
@@ -275,7 +275,7 @@ class ModeProbe(Probe):
 
     def _fail(self, error: BaseException) -> None:
         self._failed = True
-        self.reporter.internal_error("LA301/LA302 evaluation mode", error)
+        self.fail(error)
 
 
 def _last_training_batch(trainer, stage: str, batch_idx: int) -> bool:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, List, Optional, Set, Tuple
+from typing import Callable, Collection, List, Optional, Set, Tuple
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.errors import AdvisorError, AdvisorWarning
-
-Site = Tuple[str, int]  # (filename, line) of the user's code
+from lightning_advisor.runtime.frames import Site, user_site
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,10 @@ class Reporter:
         self.is_rank_zero = is_rank_zero
         self.findings: List[Finding] = []
         self._seen: Set[Tuple[str, object]] = set()
-        self.failed: Set[str] = set()
-        """Checks that failed: each is said once and stays off for the life of the reporter."""
+        self._failed: Set[type] = set()  # probe classes that failed: each is said once, then stays off
 
-    def enabled(self, code: str) -> bool:
-        return code not in self.ignore
+    def has_failed(self, probe: type) -> bool:
+        return probe in self._failed
 
     def report(self, code: str, site: Optional[Site] = None, key: object = None, **fields: object) -> bool:
         """Report ``code`` once per ``site`` (or ``key`` when there is no line to point at).
@@ -66,14 +64,14 @@ class Reporter:
             raise AdvisorError(message + (f" (at {location})" if location else ""))
         return True
 
-    def internal_error(self, what: str, error: BaseException) -> None:
-        """A check failed: say so once and let training go on."""
-        if what in self.failed:
+    def internal_error(self, probe: type, error: BaseException) -> None:
+        """The check ``probe`` (a ``Probe`` class) failed: say so once, keep it off for good; training goes on."""
+        if probe in self._failed:
             return
-        self.failed.add(what)
+        self._failed.add(probe)
         if self.is_rank_zero():
             _warn(
-                f"lightning-advisor: the {what} check failed ({type(error).__name__}: {error})"
+                f"lightning-advisor: the {probe.label()} check failed ({type(error).__name__}: {error})"
                 " and is switched off; training continues. Please report this.",
                 None,
             )
@@ -94,45 +92,6 @@ def _warn(message: str, site: Optional[Site]) -> None:
 
 def _user_site() -> Optional[Site]:
     try:
-        from lightning_advisor.runtime.frames import find_user_frame, site_of  # frames imports this module
-
-        frame, _ = find_user_frame(sys._getframe(2))
-        return site_of(frame) if frame is not None else None
+        return user_site(sys._getframe(2))
     except Exception:  # a report must never fail for want of a nice location
         return None
-
-
-class Probe:
-    """A runtime check that follows the run through the Callback's hooks.
-
-    Stages are ``"train"``, ``"validate"``, ``"test"`` and ``"predict"``
-    (``"sanity_check"`` runs as ``"validate"``). The Callback calls these
-    methods in order and switches a probe off when one of them raises
-    anything but :class:`AdvisorError`.
-    """
-
-    name = "probe"
-
-    def __init__(self, reporter: Reporter) -> None:
-        self.reporter = reporter
-
-    def on_stage_start(self, trainer, pl_module, stage: str) -> None:
-        """A loop (fit's training or validation, validate, test, predict) begins."""
-
-    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
-        """Just before the batch hook (training_step, validation_step, ...) runs."""
-
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
-        """Just after the batch hook ran."""
-
-    def on_batch_outputs(self, trainer, pl_module, stage: str, batch_idx: int, outputs: Any) -> None:
-        """What the training, validation or test step returned, just before ``on_batch_end``."""
-
-    def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
-        """The loop's epoch ends: the Callback's own epoch-end hook, before the LightningModule's."""
-
-    def on_stage_end(self, trainer, pl_module, stage: str) -> None:
-        """The loop ended (its epoch-end hooks ran)."""
-
-    def teardown(self) -> None:
-        """The run is over, normally or by an exception: undo anything installed."""

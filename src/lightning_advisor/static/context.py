@@ -7,33 +7,47 @@ guess: the checks stay quiet on ``None``.
 from __future__ import annotations
 
 import ast
+import os
 from functools import cached_property
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
-from lightning_advisor.static.names import ImportTable, dotted_name
+from lightning_advisor.static import inference
+
+from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER, ImportTable, dotted_name
+from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_LIGHTNING_KINDS = ("LightningModule", "LightningDataModule", "Callback")
-_LIBRARY_PREFIXES = ("torch.", "torch:", "lightning", "pytorch_lightning", "builtins.")
 _AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
 _MAX_DEPTH = 8
 _MAX_BASES = 300  # classes followed to classify one: a generated 1,000-deep hierarchy is "don't know"
+_MAX_HOPS = 4  # imports followed from the checked file to find a class's Lightning base
+Fact = TypeVar("Fact")
 
 
 class ModuleContext:
     """A parsed module plus the cheap facts every check shares."""
 
     def __init__(
-        self, tree: ast.Module, filename: str = "stdin", lines: Optional[List[str]] = None, import_depth: int = 0
+        self,
+        tree: ast.Module,
+        filename: str = "stdin",
+        lines: Optional[List[str]] = None,
+        import_depth: int = 0,
+        imported: Optional[Dict[Tuple[str, float], "ModuleContext"]] = None,
     ) -> None:
         self.tree = tree
         self.import_depth = import_depth  # how many imports away from the file flake8 is checking
+        # The user's other modules read to follow class bases, shared by every context of one checked file:
+        # it lives as long as that file's analysis, not as long as the editor's flake8 process.
+        self._imported = {} if imported is None else imported
+        self._memo: Dict[Callable, object] = {}
         self.filename = filename
         self.lines = lines
         self.parents: Dict[ast.AST, ast.AST] = {}
         self.calls: List[ast.Call] = []
+        self.import_statements: List[Union[ast.Import, ast.ImportFrom]] = []
         self.loops: List[Union[ast.For, ast.AsyncFor]] = []
         self.classes: Dict[str, ast.ClassDef] = {}
         # scope -> name -> the single value assigned to it (or _AMBIGUOUS)
@@ -136,6 +150,7 @@ class ModuleContext:
 
     def _visit_import(self, node, scope, cls) -> None:
         self._definitions.append(node)
+        self.import_statements.append(node)
 
     def _bind(self, scope: ast.AST, name: str, value: Optional[ast.AST]) -> None:
         names = self._bindings.setdefault(scope, {})
@@ -154,6 +169,15 @@ class ModuleContext:
             if key and key.startswith("self.") and key.count(".") == 1:
                 attrs = self._attributes.setdefault(cls, {})
                 attrs[key] = _AMBIGUOUS if (key in attrs or value is None) else value
+
+    # -- facts the checks share -----------------------------------------------------------
+    def memo(self, compute: Callable[["ModuleContext"], Fact]) -> Fact:
+        """``compute(self)``, computed once for this module: module-wide facts a check derives and reuses."""
+        try:
+            return self._memo[compute]  # type: ignore[return-value]
+        except KeyError:
+            fact = self._memo[compute] = compute(self)
+            return fact
 
     # -- structure ------------------------------------------------------------------------
     def ancestors(self, node: ast.AST):
@@ -290,7 +314,7 @@ class ModuleContext:
     def drives_trainer(self) -> bool:
         """The module builds a Lightning ``Trainer``: the whole script is Lightning code."""
         return self.imports.uses_lightning and any(
-            self.imports.resolve(call.func) == "lightning:Trainer" for call in self.calls
+            self.imports.resolve(call.func) == TRAINER for call in self.calls
         )
 
     def lightning_kind(self, cls: ast.ClassDef, _seen: Optional[set] = None) -> Optional[str]:
@@ -306,19 +330,47 @@ class ModuleContext:
         kind = None
         for base in cls.bases:
             resolved = self.imports.resolve(base)
-            if resolved and resolved.startswith("lightning:") and resolved[10:] in _LIGHTNING_KINDS:
-                kind = resolved[10:]
+            if resolved in LIGHTNING_KIND_OF:
+                kind = LIGHTNING_KIND_OF[resolved]
             elif isinstance(base, ast.Name) and base.id in self.classes:
                 kind = self._classify(self.classes[base.id], seen)
-            elif resolved is not None and not resolved.startswith(_LIBRARY_PREFIXES):
-                # A base imported from the user's own modules: only astroid can follow it.
-                from lightning_advisor.static import inference
-
-                kind = inference.lightning_kind(self, resolved, self.import_depth)
+            elif resolved is not None and top_package(resolved) not in _LIBRARY_TOP_LEVELS:
+                kind = self._imported_kind(resolved)
             if kind:
                 break
         self._lightning_kinds[cls] = kind
         return kind
+
+    def _imported_kind(self, qualname: str) -> Optional[str]:
+        """The Lightning kind of a class imported from the user's own modules (``models.BaseModel``)."""
+        if self.import_depth >= _MAX_HOPS or "." not in qualname.lstrip("."):
+            return None
+        module, _, name = qualname.rpartition(".")
+        try:
+            other = self._imported_module(module)
+            if other is None:
+                return None
+            cls = other.classes.get(name)
+            if cls is None:
+                # ``from pkg import Base`` where pkg/__init__.py re-exports it.
+                target = other.imports.qualname(ast.Name(id=name))
+                return other._imported_kind(target) if target else None
+            return other.lightning_kind(cls)
+        except Exception:  # an unreadable or odd module: "don't know"
+            return None
+
+    def _imported_module(self, module: str) -> Optional["ModuleContext"]:
+        path = inference.find_module(module, self.filename)
+        if path is None:
+            return None
+        key = (path, os.path.getmtime(path))
+        if key not in self._imported:
+            with open(path, encoding="utf-8") as handle:
+                source = handle.read()
+            self._imported[key] = ModuleContext(
+                ast.parse(source, path), path, source.splitlines(True), self.import_depth + 1, self._imported
+            )
+        return self._imported[key]
 
     def in_lightning_code(self, node: ast.AST) -> bool:
         """Inside a Lightning class's methods, or anywhere in a script that drives a Trainer."""
@@ -351,6 +403,7 @@ _VISITORS = {
     ast.Import: ModuleContext._visit_import,
     ast.ImportFrom: ModuleContext._visit_import,
 }
+_LIBRARY_TOP_LEVELS = LIBRARY_PACKAGES | {"builtins"}  # bases from these are never the user's own classes
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # Fields that never hold a node worth visiting: names, numbers, and the operator / context singletons.
 _LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "name", "arg", "kind", "type_comment", "level",

@@ -9,23 +9,27 @@ from __future__ import annotations
 import ast
 from typing import Dict, Iterator, List, Optional
 
-from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import ModuleContext
-from lightning_advisor.static.names import last_name
-from lightning_advisor.static.splits import LOADER_HOOKS, says_train, split_of
+from lightning_advisor.static.names import DATALOADER, TRAINER, last_name, torch_data_class
+from lightning_advisor.static.splits import says_train, split_of
+from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, VALIDATION
 
-DATALOADER = "torch.utils.data:DataLoader"
-_BATCH_SAMPLER = "torch.utils.data:BatchSampler"
+_BATCH_SAMPLER = torch_data_class("BatchSampler")
+_SUBSET = torch_data_class("Subset")
+_TENSOR_DATASET = torch_data_class("TensorDataset")
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
 _POSITIONS = {"dataset": 0, "shuffle": 2, "sampler": 3, "batch_sampler": 4, "num_workers": 5}
-_SUBSETS = ("torch.utils.data.Subset", "torch.utils.data.dataset.Subset")
-_RANDOM_SAMPLERS = {"RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
+_RANDOM_SAMPLERS = {
+    torch_data_class(name): name for name in ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler")
+}
+_DISTRIBUTED_SAMPLER = torch_data_class("DistributedSampler")
 # Trainer method -> (positional index, keyword) of its evaluation loaders, and the split they serve.
 _TRAINER_EVAL_ARGS = {
-    "fit": (2, "val_dataloaders", "validation"),
-    "validate": (1, "dataloaders", "validation"),
-    "test": (1, "dataloaders", "test"),
-    "predict": (1, "dataloaders", "prediction"),
+    "fit": (2, "val_dataloaders", VALIDATION),
+    "validate": (1, "dataloaders", VALIDATION),
+    "test": (1, "dataloaders", TEST),
+    "predict": (1, "dataloaders", PREDICTION),
 }
 
 
@@ -36,16 +40,16 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
                 yield call
 
 
-def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Finding]:
+def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Diagnostic]:
     arguments = _arguments(ctx, call)
     how = _shuffles(ctx, arguments)
     if how is not None:
         split = evaluation_split(ctx, call, arguments.get("dataset"))
         if split is not None:
-            yield Finding(call, "LA101", {"split": split, "how": how})
+            yield Diagnostic(call, "LA101", {"split": split, "how": how})
     workers = _too_few_workers(ctx, call, arguments, options.min_workers)
     if workers is not None:
-        yield Finding(call, "LA102", {"workers": workers, "suggested": options.min_workers})
+        yield Diagnostic(call, "LA102", {"workers": workers, "suggested": options.min_workers})
 
 
 def _arguments(ctx: ModuleContext, call: ast.Call) -> Dict[str, ast.AST]:
@@ -82,11 +86,10 @@ def sampler_shuffles(ctx: ModuleContext, sampler: ast.AST) -> Optional[str]:
     sampler = ctx.follow(sampler)
     if not isinstance(sampler, ast.Call):
         return None
-    resolved = ctx.imports.resolve(sampler.func) or ""
-    kind = resolved.partition("torch.utils.data:")[2]
-    if kind in _RANDOM_SAMPLERS:
-        return kind
-    if kind == "DistributedSampler":
+    resolved = ctx.imports.resolve(sampler.func)
+    if resolved in _RANDOM_SAMPLERS:
+        return _RANDOM_SAMPLERS[resolved]
+    if resolved == _DISTRIBUTED_SAMPLER:
         # DistributedSampler(dataset, num_replicas, rank, shuffle=True, ...) shuffles by default.
         shuffle = ctx.argument(sampler, "shuffle", 3)
         if shuffle is None:
@@ -189,7 +192,7 @@ def _holds(ctx: ModuleContext, passed: ast.AST, call: ast.Call, depth: int = 8) 
 
 def _is_trainer(ctx: ModuleContext, receiver: ast.AST) -> bool:
     receiver = ctx.follow(receiver)
-    return isinstance(receiver, ast.Call) and ctx.imports.resolve(receiver.func) == "lightning:Trainer"
+    return isinstance(receiver, ast.Call) and ctx.imports.resolve(receiver.func) == TRAINER
 
 
 def _split_of_dataset(ctx: ModuleContext, dataset: ast.AST) -> Optional[str]:
@@ -216,7 +219,7 @@ def _split_of_constructor(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
     named = last_name(call.func)
     if named and split_of(named):
         return split_of(named)
-    if len(call.args) >= 2 and ctx.imports.qualname(call.func) in _SUBSETS:
+    if len(call.args) >= 2 and ctx.imports.resolve(call.func) == _SUBSET:
         indices = last_name(call.args[1])
         if indices and split_of(indices):
             return split_of(indices)
@@ -254,10 +257,7 @@ def _in_memory(ctx: ModuleContext, dataset: Optional[ast.AST]) -> bool:
     if dataset is None:
         return False
     dataset = ctx.follow(dataset)
-    return isinstance(dataset, ast.Call) and ctx.imports.qualname(dataset.func) in (
-        "torch.utils.data.TensorDataset",
-        "torch.utils.data.dataset.TensorDataset",
-    )
+    return isinstance(dataset, ast.Call) and ctx.imports.resolve(dataset.func) == _TENSOR_DATASET
 
 
 CHECK = Check(codes=("LA101", "LA102"), candidates=candidates, examine=examine)

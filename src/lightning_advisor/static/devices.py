@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Iterator, Optional
 
-from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import ModuleContext
 
 _TENSOR_FACTORY_METHODS = frozenset({"new_tensor", "new_zeros", "new_ones", "new_empty", "new_full"})
@@ -28,15 +28,15 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
             yield call
 
 
-def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterable[Finding]:
+def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterable[Diagnostic]:
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "cuda":
         if is_manual_cuda_call(ctx, call) and ctx.in_lightning_code(call):
-            yield Finding(node=call, code="LA201")
+            yield Diagnostic(node=call, code="LA201")
         return
     device = cuda_device(ctx, device_argument(ctx, call))
     if device is not None and ctx.in_lightning_code(call):
-        yield Finding(node=call, code="LA202", fields={"device": device})
+        yield Diagnostic(node=call, code="LA202", fields={"device": device})
 
 
 def is_manual_cuda_call(ctx: ModuleContext, call: ast.Call) -> bool:

@@ -21,13 +21,12 @@ and :func:`is_model_name`), helped by single assignments and annotations.
 from __future__ import annotations
 
 import ast
-import weakref
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
-from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import dotted_name, identifier_words as _words, last_name
+from lightning_advisor.static.names import DATALOADER, dotted_name, identifier_words as _words, last_name
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -182,7 +181,7 @@ def iterates_loader(ctx: ModuleContext, iterable: ast.AST, depth: int = 2) -> bo
             if isinstance(node, ast.Name) and _annotated_as(ctx, node, ("DataLoader",)):
                 return True
         elif isinstance(node, ast.Call):
-            if ctx.imports.resolve(node.func) == "torch.utils.data:DataLoader":
+            if ctx.imports.resolve(node.func) == DATALOADER:
                 return True
             name = last_name(node.func)
             if name is not None and is_loader_name(name):
@@ -428,14 +427,8 @@ class _ModuleFacts:
         return self.first_eval_line is not None and self.first_eval_line <= line
 
 
-_FACTS: "weakref.WeakKeyDictionary[ModuleContext, _ModuleFacts]" = weakref.WeakKeyDictionary()
-
-
 def _facts(ctx: ModuleContext) -> _ModuleFacts:
-    facts = _FACTS.get(ctx)
-    if facts is None:
-        facts = _FACTS[ctx] = _ModuleFacts(ctx)
-    return facts
+    return ctx.memo(_ModuleFacts)
 
 
 def _switches_grad_off(ctx: ModuleContext, call: ast.Call) -> bool:
@@ -523,7 +516,7 @@ def _candidates(ctx: ModuleContext):
     return [loop for loop in ctx.loops if iterates_loader(ctx, loop.iter)]
 
 
-def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Finding]:
+def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Diagnostic]:
     calls = _model_calls(ctx, loop)
     if not calls or _trains(ctx, loop):
         return
@@ -544,9 +537,9 @@ def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Fi
         untracked_mode = None if callers.mode else untracked_mode
         untracked_grad = None if callers.grad else untracked_grad
     if untracked_mode is not None:
-        yield Finding(node=loop, code="LA301", fields={"model": untracked_mode.model})
+        yield Diagnostic(node=loop, code="LA301", fields={"model": untracked_mode.model})
     if untracked_grad is not None:
-        yield Finding(node=loop, code="LA302", fields={"model": untracked_grad.model})
+        yield Diagnostic(node=loop, code="LA302", fields={"model": untracked_grad.model})
 
 
 CHECK = Check(codes=("LA301", "LA302"), candidates=_candidates, examine=_examine)

@@ -21,21 +21,19 @@ import ast
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from lightning_advisor.removed_api import (
-    MODULE,
     REJECTED_HOOKS,
     REMOVED_HOOKS,
     REMOVED_TRAINER_ARGUMENTS,
-    STEP_METHODS,
     logging_keys,
     removed_import,
     split_namespace,
     trainer_argument_replacement,
 )
-from lightning_advisor.static.checks import Check, Finding, Options
+from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import last_name
+from lightning_advisor.static.names import TRAINER, last_name
+from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES, MODULE, STEP_METHODS
 
-TRAINER = "lightning:Trainer"
 _STEPS = frozenset(STEP_METHODS.values())
 _METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS)
 _MAX_VALUE_CHARS = 40
@@ -63,7 +61,7 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.AST]:
     yield from _removed_imports(ctx)
 
 
-def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Finding]:
+def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Diagnostic]:
     if isinstance(node, ast.Call):
         if ctx.imports.resolve(node.func) == TRAINER:
             return removed_trainer_arguments(ctx, node)
@@ -76,10 +74,10 @@ def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Fin
 # -- LA401 -----------------------------------------------------------------------------------
 
 
-def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Finding]:
+def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
     """One finding per removed keyword, at the keyword (or at the ``**options`` that holds it)."""
     qualname = ctx.imports.qualname(call.func) or ""
-    namespace = (split_namespace(qualname) or ("lightning.pytorch", ""))[0]
+    namespace = (split_namespace(qualname) or (LIGHTNING_NAMESPACES[0], ""))[0]
     explicit = {k.arg: k for k in call.keywords if k.arg is not None}
     expanded = next((k for k in call.keywords if k.arg is None), None)
     arguments = ctx.keywords(call)
@@ -89,7 +87,8 @@ def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Fi
         if name not in REMOVED_TRAINER_ARGUMENTS:
             continue
         replacement = trainer_argument_replacement(name, _source(ctx, value), ctx.constant(value), namespace)
-        yield Finding(explicit.get(name) or expanded or call, "LA401", {"argument": name, "replacement": replacement})
+        node = explicit.get(name) or expanded or call
+        yield Diagnostic(node, "LA401", {"argument": name, "replacement": replacement})
 
 
 def _source(ctx: ModuleContext, node: ast.AST) -> str:
@@ -106,7 +105,7 @@ def _source(ctx: ModuleContext, node: ast.AST) -> str:
 # -- LA402 and LA404 ---------------------------------------------------------------------------
 
 
-def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Finding]:
+def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Diagnostic]:
     cls = ctx.parents.get(method)
     if not isinstance(cls, ast.ClassDef):
         return
@@ -115,7 +114,7 @@ def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Finding]:
         returns = logging_returns(ctx, method)
         if returns and ctx.lightning_kind(cls) == MODULE:
             for statement, keys in returns:
-                yield Finding(statement, "LA404", {"step": name, "keys": keys})
+                yield Diagnostic(statement, "LA404", {"step": name, "keys": keys})
         return
     kind = ctx.lightning_kind(cls)
     replacement = REMOVED_HOOKS[name].get(kind) if kind else None
@@ -123,7 +122,7 @@ def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Finding]:
         return
     if name not in REJECTED_HOOKS and _called_by_its_class(cls, name):
         return  # a helper the class calls itself, not a hook left over from 1.x
-    yield Finding(method, "LA402", {"kind": kind, "hook": name, "replacement": replacement})
+    yield Diagnostic(method, "LA402", {"kind": kind, "hook": name, "replacement": replacement})
 
 
 def _called_by_its_class(cls: ast.ClassDef, name: str) -> bool:
@@ -184,12 +183,10 @@ def _removed_imports(ctx: ModuleContext) -> Iterator[Import]:
     paths = imports.modules.union(imports.names.values())
     if not any(split_namespace(path) and _removed_path(path) for path in paths):
         return
-    for node in ast.walk(ctx.tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
+    yield from ctx.import_statements
 
 
-def removed_imports(statement: Import) -> Iterator[Finding]:
+def removed_imports(statement: Import) -> Iterator[Diagnostic]:
     """One finding per removed module or name the statement imports, at the statement."""
     if isinstance(statement, ast.Import):
         found = [removed_import(alias.name) for alias in statement.names]
@@ -203,7 +200,7 @@ def removed_imports(statement: Import) -> Iterator[Finding]:
             found = [removed_import(statement.module, a.name) for a in statement.names if a.name != "*"]
     for item in found:
         if item is not None:
-            yield Finding(statement, "LA403", {"path": item[0], "replacement": item[1]})
+            yield Diagnostic(statement, "LA403", {"path": item[0], "replacement": item[1]})
 
 
 def _package_aliases(ctx: ModuleContext) -> Dict[str, str]:
@@ -224,11 +221,11 @@ def _root(node: ast.AST) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _removed_call(ctx: ModuleContext, call: ast.Call) -> Iterator[Finding]:
+def _removed_call(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
     """``pl.metrics.Accuracy()``: a removed path reached through a valid package alias."""
     found = _removed_path(ctx.imports.qualname(call.func))
     if found is not None:
-        yield Finding(call, "LA403", {"path": found[0], "replacement": found[1]})
+        yield Diagnostic(call, "LA403", {"path": found[0], "replacement": found[1]})
 
 
 CHECK = Check(codes=("LA401", "LA402", "LA403", "LA404"), candidates=candidates, examine=examine)

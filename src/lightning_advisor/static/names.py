@@ -7,7 +7,7 @@ function of its own called ``DataLoader``) shadow the import and resolve to
 nothing: "cannot tell" never reports.
 
 Qualified names are normalised so that both Lightning namespaces and the
-defining modules compare equal to the public paths: see :func:`canonical`.
+defining modules resolve to the public paths: see :func:`canonical`.
 """
 from __future__ import annotations
 
@@ -16,13 +16,20 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-# Public class path -> canonical name. Lightning classes live in many modules
-# (``pytorch_lightning.core.module.LightningModule``), torch ones in their
-# defining modules (``torch.utils.data.dataloader.DataLoader``): match on the
-# package and the final name, the way pylint compares ``qname()`` results.
-_LIGHTNING_PACKAGES = ("pytorch_lightning", "lightning.pytorch", "lightning")
-_LIGHTNING_CLASSES = {"LightningModule", "LightningDataModule", "Callback", "Trainer"}
-_TORCH_DATA_CLASSES = {
+from lightning_advisor.vocabulary import (
+    LIGHTNING_KINDS,
+    LIGHTNING_NAMESPACES,
+    TRAINER as TRAINER_CLASS,
+    is_lightning_module_name,
+    is_torch_module_name,
+)
+
+# Lightning classes live in many modules (``pytorch_lightning.core.module.LightningModule``), torch ones in
+# their defining modules (``torch.utils.data.dataloader.DataLoader``): match on the package and the final
+# name, the way pylint compares ``qname()`` results, and spell the result as the public path.
+_LIGHTNING_CLASSES = frozenset((*LIGHTNING_KINDS, TRAINER_CLASS))
+_TORCH_DATA = "torch.utils.data"
+_TORCH_DATA_CLASSES = frozenset({
     "DataLoader",
     "RandomSampler",
     "SequentialSampler",
@@ -30,32 +37,40 @@ _TORCH_DATA_CLASSES = {
     "WeightedRandomSampler",
     "DistributedSampler",
     "BatchSampler",
-}
+    "Subset",
+    "TensorDataset",
+})
+
+
+def lightning_class(name: str) -> str:
+    """The canonical name of a Lightning class: ``"Trainer"`` -> ``"lightning.pytorch.Trainer"``."""
+    return f"{LIGHTNING_NAMESPACES[0]}.{name}"
+
+
+def torch_data_class(name: str) -> str:
+    """The canonical name of a ``torch.utils.data`` class: ``"DataLoader"`` -> ``"torch.utils.data.DataLoader"``."""
+    return f"{_TORCH_DATA}.{name}"
+
+
+TRAINER = lightning_class(TRAINER_CLASS)
+DATALOADER = torch_data_class("DataLoader")
+LIGHTNING_KIND_OF: Dict[str, str] = {lightning_class(kind): kind for kind in LIGHTNING_KINDS}
+"""Canonical base class -> its Lightning kind: ``"lightning.pytorch.Callback"`` -> ``"Callback"``."""
 
 
 def canonical(qualname: str) -> str:
-    """Map a fully qualified name to the short form the checks compare with.
+    """The public path a fully qualified name stands for, the same in both Lightning namespaces.
 
-    ``lightning.pytorch.core.module.LightningModule`` -> ``lightning:LightningModule``;
-    ``torch.utils.data.dataloader.DataLoader`` -> ``torch.utils.data:DataLoader``.
+    ``pytorch_lightning.core.module.LightningModule`` -> ``lightning.pytorch.LightningModule``;
+    ``torch.utils.data.dataloader.DataLoader`` -> ``torch.utils.data.DataLoader``.
     Anything else is returned unchanged.
     """
     head, _, last = qualname.rpartition(".")
-    if last in _LIGHTNING_CLASSES:
-        for package in _LIGHTNING_PACKAGES:
-            if head == package or head.startswith(package + "."):
-                return f"lightning:{last}"
-    if last in _TORCH_DATA_CLASSES and (head == "torch.utils.data" or head.startswith("torch.utils.data.")):
-        return f"torch.utils.data:{last}"
+    if last in _LIGHTNING_CLASSES and is_lightning_module_name(head):
+        return lightning_class(last)
+    if last in _TORCH_DATA_CLASSES and (head == _TORCH_DATA or head.startswith(_TORCH_DATA + ".")):
+        return torch_data_class(last)
     return qualname
-
-
-def is_lightning_module_name(module: str) -> bool:
-    return module.split(".", 1)[0] in ("pytorch_lightning", "lightning")
-
-
-def is_torch_module_name(module: str) -> bool:
-    return module.split(".", 1)[0] == "torch"
 
 
 class ImportTable:
@@ -169,10 +184,3 @@ def last_name(node: ast.AST) -> Optional[str]:
     if isinstance(node, ast.Attribute):
         return node.attr
     return None
-
-
-def iter_child_calls(nodes: Iterable[ast.AST]):
-    for node in nodes:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                yield sub

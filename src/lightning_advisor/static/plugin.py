@@ -12,11 +12,13 @@ from typing import Iterator, List, Optional, Tuple, Type
 
 from lightning_advisor import __version__
 from lightning_advisor.catalog import rule
-from lightning_advisor.static.checks import Options, all_checks
+from lightning_advisor.vocabulary import TORCH_PACKAGE
+from lightning_advisor.static.base import Options
 from lightning_advisor.static.context import ModuleContext
+from lightning_advisor.static.registry import CHECKS
 
 LOG = logging.getLogger("flake8.lightning_advisor")
-_TRIGGERS = ("torch", "lightning")
+_TRIGGERS = (TORCH_PACKAGE, "lightning")  # words any file importing torch or Lightning contains
 
 
 def _non_negative_int(text: str) -> int:
@@ -68,7 +70,7 @@ class AdvisorPlugin:
             return
         if not ctx.imports.uses_torch:
             return
-        for check in all_checks():
+        for check in CHECKS:
             try:
                 candidates = list(check.candidates(ctx))
             except Exception:

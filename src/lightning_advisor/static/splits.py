@@ -11,24 +11,25 @@ from functools import lru_cache
 from typing import Optional
 
 from lightning_advisor.static.names import identifier_words
+from lightning_advisor.vocabulary import EVALUATION, PREDICTION, TEST, VALIDATION
 
 _SPLITS = {
-    "val": "validation",
-    "vali": "validation",
-    "valid": "validation",
-    "validation": "validation",
-    "dev": "validation",
-    "holdout": "validation",
-    "heldout": "validation",
-    "test": "test",
-    "tst": "test",
-    "testing": "test",
-    "eval": "evaluation",
-    "evaluation": "evaluation",
-    "predict": "prediction",
-    "prediction": "prediction",
-    "pred": "prediction",
-    "inference": "prediction",
+    "val": VALIDATION,
+    "vali": VALIDATION,
+    "valid": VALIDATION,
+    "validation": VALIDATION,
+    "dev": VALIDATION,
+    "holdout": VALIDATION,
+    "heldout": VALIDATION,
+    "test": TEST,
+    "tst": TEST,
+    "testing": TEST,
+    "eval": EVALUATION,
+    "evaluation": EVALUATION,
+    "predict": PREDICTION,
+    "prediction": PREDICTION,
+    "pred": PREDICTION,
+    "inference": PREDICTION,
 }
 _TRAIN = {"train", "training", "trn", "trainval"}
 _SUFFIXES = ("dataloaders", "dataloader", "loaders", "loader", "datasets", "dataset", "data", "sets", "set", "ds", "dl")
@@ -61,11 +62,3 @@ def split_of(identifier: str) -> Optional[str]:
 def says_train(identifier: str) -> bool:
     """The name mentions training data (``train_loader``, ``trainval_ds``)."""
     return any(_is_train(w) for w in identifier_words(identifier))
-
-
-# Lightning's hooks that build evaluation loaders, and the split they serve.
-LOADER_HOOKS = {
-    "val_dataloader": "validation",
-    "test_dataloader": "test",
-    "predict_dataloader": "prediction",
-}

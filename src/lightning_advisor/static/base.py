@@ -1,8 +1,9 @@
-"""What a static check is, and the list of them the plugin runs.
+"""What a static check is: the types every check module and the plugin share.
 
 A check names the rule codes it may report, picks its candidate nodes cheaply,
 and examines one candidate at a time: the plugin contains an error in one
-candidate so that the rest of the file is still checked.
+candidate so that the rest of the file is still checked. The list of checks
+lives in :mod:`lightning_advisor.static.registry`, which only the front end imports.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from lightning_advisor.static.context import ModuleContext
 
 
 @dataclass(frozen=True)
-class Finding:
+class Diagnostic:
+    """One static finding: the node it is reported at, its rule code and the fields of its message."""
+
     node: ast.AST
     code: str
     fields: Dict[str, object] = field(default_factory=dict)
@@ -22,6 +25,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Options:
+    """The plugin's options (flake8's ``--la-*``), with their defaults."""
+
     min_workers: int = 2
 
 
@@ -29,11 +34,4 @@ class Options:
 class Check:
     codes: Tuple[str, ...]
     candidates: Callable[[ModuleContext], Iterable[ast.AST]]
-    examine: Callable[[ModuleContext, ast.AST, Options], Iterable[Finding]]
-
-
-def all_checks() -> Tuple[Check, ...]:
-    """Every static check, one line each."""
-    from lightning_advisor.static import dataloaders, devices, evaluation, migration
-
-    return (dataloaders.CHECK, devices.CHECK, evaluation.CHECK, migration.CHECK)
+    examine: Callable[[ModuleContext, ast.AST, Options], Iterable[Diagnostic]]

@@ -1,0 +1,9 @@
+"""Every static check, one line each: the only module that imports the check modules."""
+from __future__ import annotations
+
+from typing import Tuple
+
+from lightning_advisor.static import dataloaders, devices, evaluation, migration
+from lightning_advisor.static.base import Check
+
+CHECKS: Tuple[Check, ...] = (dataloaders.CHECK, devices.CHECK, evaluation.CHECK, migration.CHECK)
