@@ -1,7 +1,6 @@
 """The plugin never breaks flake8: internal errors are contained, odd code is fine."""
 from __future__ import annotations
 
-import ast
 import logging
 import textwrap
 from pathlib import Path
@@ -10,13 +9,11 @@ import pytest
 
 from lightning_advisor.static.base import Check
 from lightning_advisor.static.registry import CHECKS
-from lightning_advisor.static.plugin import AdvisorPlugin
+from rulebook import codes
 
 
 def run_plugin(source: str, filename: str = "x.py"):
-    tree = ast.parse(source)
-    plugin = AdvisorPlugin(tree, filename, source.splitlines(True))
-    return [(line, message.split()[0]) for line, _, message, _ in plugin.run()]
+    return codes(source, filename=filename, dedent=False)
 
 
 TWO_LOADERS = textwrap.dedent(

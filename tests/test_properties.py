@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from lightning_advisor.catalog import RULES
 from lightning_advisor.static.base import Options
-from lightning_advisor.static.plugin import AdvisorPlugin
+from rulebook import lint
 
 PROPERTY_SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -46,9 +46,8 @@ SAMPLERS = ["RandomSampler(ds)", "SequentialSampler(ds)", "sampler", "Distribute
 
 
 def run_plugin(source: str, min_workers: int = 2) -> List[Tuple[int, int, str]]:
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", source.splitlines(True))
-    plugin.options = Options(min_workers=min_workers)
-    return [(line, col, message.split()[0]) for line, col, message, _ in plugin.run()]
+    """(line, 1-based column, code) of each finding."""
+    return [(f.line, f.column, f.code) for f in lint(source, options=Options(min_workers=min_workers), dedent=False)]
 
 
 @st.composite
@@ -112,7 +111,7 @@ def no_contained_errors(caplog):
 def test_findings_sit_on_the_call_and_only_say_la101_or_la102(no_contained_errors, call):
     source = render(call)
     last = source.count("\n")
-    column = len(f"{call['target']} = ") if call["target"] else 0
+    column = (len(f"{call['target']} = ") if call["target"] else 0) + 1
     for line, col, code in run_plugin(source):
         assert (line, col, code in ("LA101", "LA102")) == (last, column, True)
 

@@ -31,10 +31,19 @@ def rules_table() -> str:
     """One line per rule: code, name, where it is checked, what it catches."""
     rows = [("Code", "Name", "Checked", "What it catches")]
     for rule in RULES.values():
-        where = ", ".join(side for side, on in (("static", rule.static), ("runtime", rule.runtime)) if on)
-        rows.append((rule.code, rule.name, where, rule.summary))
+        rows.append((rule.code, rule.name, rule.checked_by.replace(" and ", ", "), rule.summary))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rules_markdown() -> str:
+    """The rules as the README's Markdown table, each code linking to its page under ``checks/``."""
+    lines = ["| Code | Name | Static | Runtime | What it catches |", "|---|---|:-:|:-:|---|"]
+    for rule in RULES.values():
+        static, runtime = ("✓" if on else "" for on in (rule.static, rule.runtime))
+        code = f"[{rule.code}](checks/{rule.folder}/README.md)"
+        lines.append(f"| {code} | {rule.name} | {static} | {runtime} | {rule.summary} |")
     return "\n".join(lines) + "\n"
 
 
@@ -45,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("rules", help="list every rule: code, name, static and/or runtime, what it catches")
+    rules = commands.add_parser("rules", help="list every rule: code, name, static and/or runtime, what it catches")
+    rules.add_argument("--markdown", action="store_true", help="as the Markdown table of the README")
     explain = commands.add_parser("explain", help="show a rule's documentation, e.g. `explain LA101`")
     explain.add_argument("codes", nargs="+", metavar="CODE", help="rule code, e.g. LA101")
     return parser
@@ -56,7 +66,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     if args.command == "rules":
-        return _write(out, rules_table())
+        return _write(out, rules_markdown() if args.markdown else rules_table())
     codes: List[str] = [code.upper() for code in args.codes]
     unknown = [code for code in codes if code not in RULES]
     if unknown:

@@ -429,3 +429,38 @@ def test_strict_findings_still_stop_a_run(lit, make_trainer, make_loader, guarde
         with pytest.raises(AdvisorError, match="^LA102 "):
             make_trainer(callbacks=[advisor]).fit(lit.BoringModel(), make_loader("random"))
     assert sites(advisor) == [LA102_TRAIN]
+
+
+@pytest.mark.parametrize("probe_module, probe_name", [("modes", "ModeProbe"), ("devices", "DeviceProbe")])
+def test_a_probe_that_fails_inside_torch_stays_off_in_later_runs(
+    lit, make_trainer, make_loader, recorded, monkeypatch, probe_module, probe_name
+):
+    """A probe that contains its own failure (inside a forward or a tensor call) is not started again."""
+    import importlib
+
+    module = importlib.import_module(f"lightning_advisor.runtime.{probe_module}")
+    probe_class = getattr(module, probe_name)
+
+    def broken(frame):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, "find_user_frame", broken)
+    created = []
+    real_create = probe_class.create.__func__
+    monkeypatch.setattr(probe_class, "create", classmethod(lambda cls, *a: created.append(cls) or real_create(cls, *a)))
+
+    class Probed(lit.BoringModel):
+        def on_train_epoch_start(self):
+            self(torch.ones(1, 4))  # a forward with grad on: the mode probe looks for its caller
+            try:
+                torch.zeros(1, device="cuda")  # a CUDA device: the device probe looks for its caller
+            except Exception:  # no GPU here
+                pass
+
+    advisor = AdvisorCallback(ignore=["LA102"])
+    with recorded() as caught:
+        for _ in range(2):
+            make_trainer(callbacks=[advisor]).fit(Probed(), make_loader())
+    failures = [m for m in caught.advisor if m.startswith("lightning-advisor:")]
+    assert len(failures) == 1 and f"the {probe_class.label()} check failed (RuntimeError: boom)" in failures[0]
+    assert created == [probe_class]  # the second run did not start it again

@@ -103,10 +103,10 @@ def one_forward(pl_module, loader):
 
 MANUAL = [
     # (evaluation, findings, as (code, model))
-    (evaluate_as_is, [("LA301", "Model"), ("LA302", "Model")]),
-    (evaluate_without_grad, [("LA301", "Model")]),
-    (evaluate_in_eval_mode, [("LA302", "Model")]),
-    (evaluate_submodule, [("LA301", "Model.layer"), ("LA302", "Model.layer")]),
+    (evaluate_as_is, [("LA301", "pl_module"), ("LA302", "pl_module")]),
+    (evaluate_without_grad, [("LA301", "pl_module")]),
+    (evaluate_in_eval_mode, [("LA302", "pl_module")]),
+    (evaluate_submodule, [("LA301", "pl_module.layer"), ("LA302", "pl_module.layer")]),
     (evaluate_properly, []),
     (fine_tune_in_a_hook, []),
     (one_forward, []),
@@ -156,8 +156,8 @@ def test_manual_evaluation_in_the_modules_own_hook(lit, make_trainer, make_loade
     with pytest.warns(AdvisorWarning, match="^LA30[12] "):
         make_trainer(callbacks=[advisor]).fit(Model(), make_loader())
     assert findings(advisor) == [
-        ("LA301", la301("Model"), here("on_train_start")),
-        ("LA302", la302("Model"), here("on_train_start")),
+        ("LA301", la301("self"), here("on_train_start")),
+        ("LA302", la302("self"), here("on_train_start")),
     ]
 
 
@@ -257,7 +257,7 @@ def test_validation_step_with_autograd_on(lit, make_trainer, make_loader):
         trainer.validate(Model(), make_loader())
         # fit's validation runs under no_grad, not inference_mode
         trainer.fit(Model(), make_loader(), val_dataloaders=make_loader())
-    assert findings(advisor) == [("LA302", la302("Model"), here("enable_grad"))]
+    assert findings(advisor) == [("LA302", la302("self"), here("enable_grad"))]
 
 
 def test_validation_that_needs_gradients_is_clean(lit, make_trainer, make_loader, recorded):

@@ -1,24 +1,7 @@
 """LA201 / LA202: how device calls are resolved, run through the flake8 plugin in-process."""
-import ast
-import textwrap
-
 import pytest
 
-from lightning_advisor.static.plugin import AdvisorPlugin
-
-
-def findings(source: str):
-    """Sorted (line, code) pairs: flake8 sorts too, the plugin yields in walk order."""
-    source = textwrap.dedent(source)
-    lines = source.splitlines(keepends=True)
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", lines)
-    return sorted((line, message.split()[0]) for line, _, message, _ in plugin.run())
-
-
-def messages(source: str):
-    source = textwrap.dedent(source)
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", source.splitlines(keepends=True))
-    return [message for _, _, message, _ in sorted(plugin.run())]
+from rulebook import codes as findings, messages
 
 
 @pytest.mark.parametrize(

@@ -1,24 +1,18 @@
 """LA301 / LA302: hand-written evaluation loops, run through the flake8 plugin in-process."""
-import ast
-import textwrap
 
 import pytest
 
 from lightning_advisor.static.evaluation import is_loader_name, is_model_name
-from lightning_advisor.static.plugin import AdvisorPlugin
+from rulebook import codes, messages as all_messages
 
 
 def findings(source: str):
-    """Sorted (line, code) pairs of the LA3xx findings (line 1 is the line after the opening quotes)."""
-    source = textwrap.dedent(source)
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", source.splitlines(keepends=True))
-    return sorted((line, message.split()[0]) for line, _, message, _ in plugin.run() if message.startswith("LA3"))
+    """(line, code) of the LA3xx findings (line 1 is the line after the opening quotes)."""
+    return [found for found in codes(source) if found[1].startswith("LA3")]
 
 
 def messages(source: str):
-    source = textwrap.dedent(source)
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", source.splitlines(keepends=True))
-    return sorted(message for _, _, message, _ in plugin.run() if message.startswith("LA3"))
+    return sorted(message for message in all_messages(source) if message.startswith("LA3"))
 
 
 BOTH = [(5, "LA301"), (5, "LA302")]

@@ -1,13 +1,11 @@
 """LA401-LA404 through real flake8 and the plugin in-process: exact messages, spellings, odd code."""
-import ast
 import logging
 import textwrap
 
 import pytest
 
 from lightning_advisor.catalog import rule
-from lightning_advisor.static.plugin import AdvisorPlugin
-from rulebook import flake8
+from rulebook import codes, flake8, lint
 
 TUTORIAL = textwrap.dedent(
     """\
@@ -30,14 +28,7 @@ TUTORIAL = textwrap.dedent(
 )
 
 
-def findings(source: str):
-    source = textwrap.dedent(source)
-    plugin = AdvisorPlugin(ast.parse(source), "x.py", source.splitlines(keepends=True))
-    return sorted((line, col, message) for line, col, message, _ in plugin.run())
-
-
-def codes(source: str):
-    return [(line, message.split()[0]) for line, _, message in findings(source)]
+findings = lint
 
 
 def test_the_issues_tutorial_lines_get_their_exact_2x_replacements():

@@ -116,6 +116,28 @@ def parse_source(text: str) -> Optional[ast.AST]:
     return None
 
 
+def called_model(frame: FrameType) -> Optional[str]:
+    """The callee of the call ``frame`` is executing, as the user wrote it: ``self``, ``model.encoder``.
+
+    ``model.forward(x)`` gives ``model``, like the static rules. ``None`` when the call is not a plain
+    (dotted) name or its exact expression is unknown.
+    """
+    text = call_source(frame)
+    tree = parse_source(text) if text else None
+    if not (isinstance(tree, ast.Expression) and isinstance(tree.body, ast.Call)):
+        return None
+    func = tree.body.func
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        func = func.value
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    return ".".join([func.id, *reversed(parts)])
+
+
 def library_modules(skipped: List[str]) -> List[str]:
     """``skipped`` without this package's own frames, which always sit at the interception."""
     return [name for name in skipped if top_package(name) != _THIS_PACKAGE]
@@ -130,6 +152,7 @@ def user_site(frame: Optional[FrameType]) -> Optional[Site]:
 __all__ = [
     "Site",
     "call_source",
+    "called_model",
     "find_user_frame",
     "is_library_frame",
     "library_modules",

@@ -20,7 +20,8 @@ LightningModule and its submodules:
   the same user line calling a model (a module that has parameters) at least
   ``repeats`` times within one stretch between batch boundaries, with none of those
   outputs ever backpropagated. Then: called in training mode gives LA301, recording an
-  autograd graph gives LA302, both at that line. One extra forward (an EMA target, a
+  autograd graph gives LA302, both at that line, naming the model as that line writes it
+  (``self``, ``model.encoder``), like the static rules. One extra forward (an EMA target, a
   sample for logging) and manual training loops (they call backward) stay quiet.
 
 Watched stretches: from the start of each stage, after each of its first ``batches``
@@ -46,7 +47,7 @@ import torch
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from lightning_advisor.errors import AdvisorError
-from lightning_advisor.runtime.frames import Site, find_user_frame, library_modules, site_of
+from lightning_advisor.runtime.frames import Site, called_model, find_user_frame, library_modules, site_of
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
 
@@ -267,7 +268,8 @@ class ModeProbe(Probe):
         site = site_of(user)
         seen = self._calls.get(site)
         if seen is None:
-            seen = self._calls[site] = _Calls(model=name)
+            # named as the line writes it (``self``, ``model.encoder``), the way the static rule names it
+            seen = self._calls[site] = _Calls(model=called_model(user) or name)
         seen.count += 1
         if training and next(module.parameters(), None) is not None:
             seen.training = True
