@@ -18,6 +18,7 @@ import sysconfig
 from types import FrameType
 from typing import List, Optional, Tuple
 
+from lightning_advisor.syntax import dotted_name
 from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
 
 Site = Tuple[str, int]
@@ -129,13 +130,7 @@ def called_model(frame: FrameType) -> Optional[str]:
     func = tree.body.func
     if isinstance(func, ast.Attribute) and func.attr == "forward":
         func = func.value
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return None
-    return ".".join([func.id, *reversed(parts)])
+    return dotted_name(func)
 
 
 def library_modules(skipped: List[str]) -> List[str]:

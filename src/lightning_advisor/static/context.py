@@ -13,7 +13,8 @@ from typing import Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from lightning_advisor.static import inference
 
-from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER, ImportTable, dotted_name
+from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER, ImportTable
+from lightning_advisor.syntax import dotted_name
 from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]

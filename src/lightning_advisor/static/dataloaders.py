@@ -11,7 +11,8 @@ from typing import Dict, Iterator, List, Optional
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import ModuleContext
-from lightning_advisor.static.names import DATALOADER, TRAINER, last_name, torch_data_class
+from lightning_advisor.static.names import DATALOADER, TRAINER, torch_data_class
+from lightning_advisor.syntax import last_name
 from lightning_advisor.static.splits import says_train, split_of
 from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, VALIDATION
 

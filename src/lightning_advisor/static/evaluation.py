@@ -26,7 +26,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import DATALOADER, dotted_name, identifier_words as _words, last_name
+from lightning_advisor.static.names import DATALOADER, identifier_words as _words
+from lightning_advisor.syntax import dotted_name, last_name
 
 # -- names -----------------------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ from lightning_advisor.removed_api import (
 )
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import TRAINER, last_name
+from lightning_advisor.static.names import TRAINER
+from lightning_advisor.syntax import last_name
 from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES, MODULE, STEP_METHODS
 
 _STEPS = frozenset(STEP_METHODS.values())

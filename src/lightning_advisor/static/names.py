@@ -14,8 +14,9 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
+from lightning_advisor.syntax import root_and_attributes
 from lightning_advisor.vocabulary import (
     LIGHTNING_KINDS,
     LIGHTNING_NAMESPACES,
@@ -135,7 +136,7 @@ class ImportTable:
 
     def qualname(self, node: ast.AST) -> Optional[str]:
         """``tud.DataLoader`` -> ``torch.utils.data.DataLoader``; None when not from an import."""
-        split = _root_and_attributes(node)
+        split = root_and_attributes(node)
         if split is None:
             return None
         root, attributes = split
@@ -157,30 +158,3 @@ _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 def identifier_words(identifier: str) -> Tuple[str, ...]:
     """The lower-case words of an identifier: ``val_DL2`` -> ``("val", "dl")``, ``netG`` -> ``("net", "g")``."""
     return tuple(w.lower() for w in _WORDS.findall(identifier) if not w.isdigit())
-
-
-def dotted_name(node: ast.AST) -> Optional[str]:
-    """``self.model.net`` -> ``"self.model.net"``; None for anything but names and attributes."""
-    split = _root_and_attributes(node)
-    return None if split is None else ".".join((split[0].id, *split[1]))
-
-
-def _root_and_attributes(node: ast.AST) -> Optional[Tuple[ast.Name, List[str]]]:
-    """``a.b.c`` -> (the Name ``a``, ``["b", "c"]``); None unless names and attributes only."""
-    attributes = []
-    while isinstance(node, ast.Attribute):
-        attributes.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    attributes.reverse()
-    return node, attributes
-
-
-def last_name(node: ast.AST) -> Optional[str]:
-    """The identifier an expression ends in: ``self.val_loader`` -> ``val_loader``."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None

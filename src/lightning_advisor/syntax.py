@@ -1,0 +1,32 @@
+"""Small helpers over ``ast`` nodes that both halves use: the static checks and the runtime's reading of a call."""
+from __future__ import annotations
+
+import ast
+from typing import List, Optional, Tuple
+
+
+def dotted_name(node: ast.AST) -> Optional[str]:
+    """``self.model.net`` -> ``"self.model.net"``; None for anything but names and attributes."""
+    split = root_and_attributes(node)
+    return None if split is None else ".".join((split[0].id, *split[1]))
+
+
+def root_and_attributes(node: ast.AST) -> Optional[Tuple[ast.Name, List[str]]]:
+    """``a.b.c`` -> (the Name ``a``, ``["b", "c"]``); None unless names and attributes only."""
+    attributes = []
+    while isinstance(node, ast.Attribute):
+        attributes.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    attributes.reverse()
+    return node, attributes
+
+
+def last_name(node: ast.AST) -> Optional[str]:
+    """The identifier an expression ends in: ``self.val_loader`` -> ``val_loader``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
