@@ -43,6 +43,7 @@ def test_unknown_argument_names_are_pythons_type_error():
     ({"ignore": "LA102"}, "ignore", frozenset({"LA102"})),
     ({"ignore": ("LA101", "LA102")}, "ignore", frozenset({"LA101", "LA102"})),
     ({"ignore": {"LA103"}}, "ignore", frozenset({"LA103"})),
+    ({"ignore": ["la102", " La101 "]}, "ignore", frozenset({"LA101", "LA102"})),  # codes are codes, in any case
     ({"min_workers": np.int64(4)}, "min_workers", 4),  # from a config that went through numpy
     ({"strict": 1}, "strict", True),
     ({"data_wait_share": np.float32(0.5)}, "data_wait_share", 0.5),

@@ -46,7 +46,7 @@ def _rule_codes(argument: str, codes: Optional[Collection[str]]) -> FrozenSet[st
         codes = [codes]
     elif not isinstance(codes, Iterable):
         raise ValueError(f"`{argument}` must be rule codes such as ['LA102'], got {codes!r}")
-    codes = list(codes)
+    codes = [code.strip().upper() if isinstance(code, str) else code for code in codes]  # la102 is LA102
     unknown = [code for code in codes if not isinstance(code, str) or code not in RULES]
     if unknown:
         raise ValueError(

@@ -13,25 +13,13 @@ from typing import Iterator, List, Optional, Tuple, Type
 from lightning_advisor import __version__
 from lightning_advisor.catalog import rule
 from lightning_advisor.vocabulary import TORCH_PACKAGE
+from lightning_advisor.static import configuration
 from lightning_advisor.static.base import Options
 from lightning_advisor.static.context import ModuleContext
 from lightning_advisor.static.registry import CHECKS
 
 LOG = logging.getLogger("flake8.lightning_advisor")
 _TRIGGERS = (TORCH_PACKAGE, "lightning")  # words any file importing torch or Lightning contains
-
-
-def _non_negative_int(text: str) -> int:
-    """``--la-min-workers`` / ``la-min-workers =``: argparse names the option before this message."""
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of DataLoader workers, 0 or more (0 turns LA102 off), got {text!r}"
-        )
-    return value
 
 
 class AdvisorPlugin:
@@ -49,8 +37,8 @@ class AdvisorPlugin:
     @classmethod
     def add_options(cls, manager) -> None:
         manager.add_option(
-            "--la-min-workers",
-            type=_non_negative_int,
+            f"--{configuration.MIN_WORKERS}",
+            action=configuration.WorkersAction,
             default=Options.min_workers,
             parse_from_config=True,
             help="LA102: fewest DataLoader worker processes accepted as a constant (default: %(default)s)",
@@ -58,7 +46,7 @@ class AdvisorPlugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        cls.options = Options(min_workers=options.la_min_workers)
+        cls.options = configuration.options_from(options)
 
     def run(self) -> Iterator[Tuple[int, int, str, Type["AdvisorPlugin"]]]:
         if self.lines is not None and not any(t in line for line in self.lines for t in _TRIGGERS):
