@@ -11,3 +11,9 @@ class AdvisorWarning(UserWarning):
 
 class AdvisorError(RuntimeError):
     """Raised by ``AdvisorCallback(strict=True)`` at the first finding."""
+
+
+RAISED_ON_PURPOSE = (AdvisorError, AdvisorWarning)
+"""What the Callback lets through into the run: a strict-mode finding, and a finding that the user's
+warning filters turned into an error (``-W error``, ``filterwarnings("error", category=AdvisorWarning)``).
+Any other exception inside a check is the check's own failure, contained."""

@@ -8,13 +8,14 @@ running Trainer can see, and warn about each once, with the words the linter use
 """
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Tuple
 
 # First: without Lightning this raises the ImportError that says which extra to install.
 from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
-from lightning_advisor.errors import AdvisorError
+from lightning_advisor.errors import RAISED_ON_PURPOSE
 from lightning_advisor.runtime.options import CallbackOptions
 from lightning_advisor.runtime.probe import HOOKS, Probe
 from lightning_advisor.runtime.registry import PROBES
@@ -54,8 +55,10 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     Lightning prints by default.
 
     While attached, Lightning's own warnings about evaluation loaders that shuffle and loaders with
-    few workers are hidden, since LA101 and LA102 report them; the warning filters in place before
-    the run are restored after it.
+    few workers are hidden, since LA101 and LA102 report them; the filters that hide them are
+    taken out after the run, and nothing else about the user's warning filters changes. Findings
+    follow the user's filters: one they ignore is not warned about, summarised or raised in strict
+    mode (it stays in :attr:`findings`), and one they turn into an error is raised as that error.
 
     Works with the Trainer of ``lightning.pytorch`` and of ``pytorch_lightning`` alike.
 
@@ -114,7 +117,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._trainer: Optional["pl.Trainer"] = None  # set while attached: setup -> teardown
         self._probes: List[Probe] = []
         self._hooks: Dict[str, Tuple[Tuple[Probe, Callable[..., None]], ...]] = {}
-        self._warning_filters: Optional[warnings.catch_warnings] = None
+        self._own_filters: List[tuple] = []  # entries of warnings.filters that are ours, while attached
         self._run: str = ""
         self._run_first_finding = 0
 
@@ -154,7 +157,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         # propagates: a strict-mode finding made while tearing down is recorded and warned, not raised.
         try:
             self._finish()
-        except AdvisorError:
+        except RAISED_ON_PURPOSE:
             pass
 
     # ---- loops ---------------------------------------------------------------------------------
@@ -326,18 +329,18 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         for probe, method in self._hooks.get(hook, ()):
             try:
                 method(*args)
-            except AdvisorError:
+            except RAISED_ON_PURPOSE:
                 raise
             except Exception as error:
                 self._switch_off(probe, error, hook)
 
     def _teardown_probes(self) -> None:
         """Every probe's teardown runs, even after one of them reported in strict mode."""
-        strict_finding: Optional[AdvisorError] = None
+        strict_finding: Optional[Exception] = None
         for probe, teardown in self._hooks.get("teardown", ()):
             try:
                 teardown()
-            except AdvisorError as error:
+            except RAISED_ON_PURPOSE as error:
                 strict_finding = strict_finding or error
             except Exception as error:
                 self._switch_off(probe, error, "teardown")
@@ -355,12 +358,25 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
                 pass
 
     def _hide_lightning_duplicates(self) -> None:
+        """Put our "ignore" filters in front of the user's, to be taken out again by :meth:`_show_them`.
+
+        Entries go into ``warnings.filters`` directly rather than through ``filterwarnings``, which
+        would reset every module's show-once registry: other libraries' warnings would then repeat
+        on every run. An ignore filter registers nothing, so taking it out needs no reset either.
+        """
         patterns = [text for code, text in _LIGHTNING_DUPLICATES.items() if code not in self.options.ignore]
         patterns += _OWN_SIDE_EFFECTS
-        self._warning_filters = warnings.catch_warnings()  # saves the user's filters for _finish
-        self._warning_filters.__enter__()
-        for pattern in patterns:
-            warnings.filterwarnings("ignore", message=pattern)
+        self._own_filters = [("ignore", re.compile(pattern, re.I), Warning, None, 0) for pattern in patterns]
+        warnings.filters[:0] = self._own_filters
+
+    def _show_them(self) -> None:
+        """Take out exactly the filters we put in; whatever the user changed meanwhile stays."""
+        for entry in self._own_filters:
+            for index, present in enumerate(warnings.filters):
+                if present is entry:
+                    del warnings.filters[index]
+                    break
+        self._own_filters = []
 
     def _finish(self) -> None:
         """Detach: tear the probes down, restore the warning filters, log the run's findings. Idempotent."""
@@ -370,14 +386,12 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
             self._teardown_probes()
         finally:
             self._attach_probes([])
-            if self._warning_filters is not None:
-                self._warning_filters.__exit__(None, None, None)
-                self._warning_filters = None
+            self._show_them()
             self._log_summary()
             self._trainer = None
 
     def _log_summary(self) -> None:
-        found = self._reporter.findings[self._run_first_finding:]
+        found = [f for f in self._reporter.findings[self._run_first_finding:] if f in self._reporter.shown]
         if not found or not self._is_global_zero():
             return
         lines = "".join(f"\n  {f.message}" + (f"  [{f.location}]" if f.location else "") for f in found)

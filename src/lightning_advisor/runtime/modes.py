@@ -46,7 +46,7 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-from lightning_advisor.errors import AdvisorError
+from lightning_advisor.errors import RAISED_ON_PURPOSE
 from lightning_advisor.runtime.frames import Site, called_model, find_user_frame, library_modules, site_of
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
@@ -84,7 +84,7 @@ def _undo_on_error(method):
     def guarded(self: "ModeProbe", *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except AdvisorError:
+        except RAISED_ON_PURPOSE:
             raise
         except BaseException:
             self._uninstall()
@@ -226,7 +226,7 @@ class ModeProbe(Probe):
                 self._report_training_module(module)
             if depth == 0:
                 self._open_call = self._record_call(module, name, sys._getframe(1))
-        except AdvisorError:
+        except RAISED_ON_PURPOSE:
             raise
         except Exception as error:  # a broken check must not break the user's forward
             self._fail(error)

@@ -5,6 +5,7 @@ from the rule catalog, so the training log reads like the editor.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class Reporter:
         self.strict = strict
         self.is_rank_zero = is_rank_zero
         self.findings: List[Finding] = []
+        self.shown: List[Finding] = []
+        """The findings the user's warning filters let through: what the end-of-run summary lists."""
         self._seen: Set[Tuple[str, object]] = set()
         self._failed: Set[type] = set()  # probe classes that failed: each is said once, then stays off
 
@@ -57,9 +60,14 @@ class Reporter:
         self._seen.add(dedupe)
         message = rule(code).render(**fields)
         location = f"{site[0]}:{site[1]}" if site is not None else (str(key) if key is not None else None)
-        self.findings.append(Finding(code, message, location))
+        finding = Finding(code, message, location)
+        self.findings.append(finding)
+        site = site or _user_site()
+        if _silenced(message, site):
+            return True  # the user's filter says ignore: not warned, summarised or raised
+        self.shown.append(finding)
         if self.is_rank_zero():
-            _warn(message, site)
+            _warn(message, site)  # raises the finding itself where the user's filters say "error"
         if self.strict:
             raise AdvisorError(message + (f" (at {location})" if location else ""))
         return True
@@ -70,24 +78,45 @@ class Reporter:
             return
         self._failed.add(probe)
         if self.is_rank_zero():
-            _warn(
+            message = (
                 f"lightning-advisor: the {probe.label()} check failed ({type(error).__name__}: {error})"
-                " and is switched off; training continues. Please report this.",
-                None,
+                " and is switched off; training continues. Please report this."
             )
+            try:
+                _warn(message, _user_site())
+            except Warning:  # AdvisorWarnings are errors here: our own failure must still not stop the run
+                logging.getLogger(__package__.partition(".")[0]).warning(message)
 
 
 def _warn(message: str, site: Optional[Site]) -> None:
-    """Warn at ``site``; without one, at the user's line that started the run (their ``trainer.fit(...)``).
+    """Warn at ``site``: the user's line, or the one that started the run (their ``trainer.fit(...)``).
 
     Pointing into this package would also let Lightning's warning formatter, which takes any path
     containing "lightning" for its own, drop the ``AdvisorWarning:`` category from the message.
     """
-    site = site or _user_site()
     if site is not None:
         warnings.warn_explicit(message, AdvisorWarning, site[0], site[1])
     else:
         warnings.warn(message, AdvisorWarning, stacklevel=3)
+
+
+def _silenced(message: str, site: Optional[Site]) -> bool:
+    """The user's warning filters ignore this finding (``filterwarnings("ignore", message="LA102")``).
+
+    The first filter that matches decides, as in :func:`warnings.warn_explicit`, which derives the
+    module a filter's ``module`` pattern is matched against from the file name.
+    """
+    filename, lineno = site if site is not None else ("<unknown>", 0)
+    module = filename[:-3] if filename.lower().endswith(".py") else filename
+    for action, text, category, module_pattern, line in warnings.filters:
+        if (
+            (text is None or text.match(message))
+            and issubclass(AdvisorWarning, category)
+            and (module_pattern is None or module_pattern.match(module))
+            and (line == 0 or line == lineno)
+        ):
+            return action == "ignore"
+    return warnings.defaultaction == "ignore"
 
 
 def _user_site() -> Optional[Site]:
