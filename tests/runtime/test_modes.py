@@ -369,3 +369,23 @@ def test_hooks_are_removed_when_a_probe_method_fails():
     with contextlib.suppress(AttributeError):
         probe.on_stage_start(None, object(), "validate")  # not a module
     assert hooks_installed() == 0
+
+
+def test_swa_update_bn_runs_in_training_mode_on_purpose(lit, make_trainer, make_loader, recorded):
+    """``update_bn`` must see the model in training mode: it is not an evaluation loop."""
+
+    class WithBatchNorm(lit.BoringModel):
+        def __init__(self):
+            super().__init__()
+            self.norm = torch.nn.BatchNorm1d(4)
+
+        def forward(self, x):
+            return self.layer(self.norm(x))
+
+        def on_train_epoch_end(self):
+            torch.optim.swa_utils.update_bn(self.trainer.train_dataloader, self)
+
+    advisor = AdvisorCallback(ignore=["LA102"])
+    with recorded() as caught:
+        make_trainer(callbacks=[advisor]).fit(WithBatchNorm(), make_loader())
+    assert advisor.findings == [] and caught.advisor == []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optiona
 from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
 from lightning_advisor.errors import RAISED_ON_PURPOSE
 from lightning_advisor.runtime.options import CallbackOptions
+from lightning_advisor.runtime.frames import user_packages
 from lightning_advisor.runtime.probe import HOOKS, Probe
 from lightning_advisor.runtime.registry import PROBES
 from lightning_advisor.runtime.report import Finding, Reporter
@@ -142,6 +143,8 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._trainer = trainer
         self._run = str(getattr(stage, "value", stage))  # a TrainerFn: "fit", "validate", ...
         self._run_first_finding = len(self._reporter.findings)
+        user_objects = [pl_module, getattr(trainer, "datamodule", None), *getattr(trainer, "callbacks", ())]
+        self._reporter.user_packages = user_packages(*(obj for obj in user_objects if obj is not None))
         self._hide_lightning_duplicates()
         self._attach_probes(self._make_probes())
 

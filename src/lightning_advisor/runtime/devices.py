@@ -187,7 +187,7 @@ class DeviceProbe(Probe):
         if self._failed:
             return
         try:
-            user, skipped = find_user_frame(frame)
+            user, skipped = find_user_frame(frame, self.reporter.user_packages)
             if user is None:
                 return
             direct = set(library_modules(skipped)) <= _DISPATCH_MODULES

@@ -1,10 +1,14 @@
 """Find the user's line behind a call that a runtime check intercepted deep inside torch.
 
 A frame is *library* code when it runs torch, Lightning, this package, the standard
-library or anything installed into site-packages; the first frame that is not is
-the user's. Checks also look at which library frames lie between the interception
-and the user's frame: a ``Tensor.to`` reached through Lightning's batch transfer is
-Lightning's doing, one reached through ``nn.Module._apply`` is the user's.
+library or another package installed into site-packages; the first frame that is
+not is the user's. The user's own packages (those defining the LightningModule, the
+DataModule and their callbacks) are user code wherever they are installed: a project
+installed with ``pip install .`` lives in site-packages too.
+
+Checks also look at which library frames lie between the interception and the user's
+frame: a ``Tensor.to`` reached through Lightning's batch transfer is Lightning's doing,
+one reached through ``nn.Module._apply`` is the user's.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import os
 import site
 import sysconfig
 from types import FrameType
-from typing import List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple
 
 from lightning_advisor.syntax import dotted_name
 from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
@@ -56,18 +60,36 @@ def _is_library(filename: str, module: str) -> bool:
     return path.startswith(_LIBRARY_DIRS)
 
 
-def is_library_frame(frame: FrameType) -> bool:
-    """Whether ``frame`` runs library code (torch, Lightning, stdlib, site-packages, this package)."""
-    return _is_library(frame.f_code.co_filename, str(frame.f_globals.get("__name__") or ""))
+def user_packages(*objects: object) -> FrozenSet[str]:
+    """The top-level packages the classes of ``objects`` (and their bases) come from, libraries left out."""
+    found = set()
+    for obj in objects:
+        for cls in type(obj).__mro__:
+            top = top_package(cls.__module__ or "")
+            if top and top not in LIBRARY_PACKAGES and top not in ("builtins", "__main__"):
+                found.add(top)
+    return frozenset(found)
 
 
-def find_user_frame(frame: Optional[FrameType]) -> Tuple[Optional[FrameType], List[str]]:
+def is_library_frame(frame: FrameType, user: FrozenSet[str] = frozenset()) -> bool:
+    """Whether ``frame`` runs library code: torch, Lightning, stdlib, this package, or site-packages
+    outside the ``user`` packages."""
+    module = str(frame.f_globals.get("__name__") or "")
+    if user and top_package(module) in user:
+        return False
+    return _is_library(frame.f_code.co_filename, module)
+
+
+def find_user_frame(
+    frame: Optional[FrameType], user: FrozenSet[str] = frozenset()
+) -> Tuple[Optional[FrameType], List[str]]:
     """The first user frame from ``frame`` outwards, and the modules of the library frames before it.
 
-    ``frame`` itself counts: pass the frame that made the intercepted call.
+    ``frame`` itself counts: pass the frame that made the intercepted call. ``user``: the user's own
+    top-level packages, user code even where installed (:func:`user_packages`).
     """
     skipped: List[str] = []
-    while frame is not None and is_library_frame(frame):
+    while frame is not None and is_library_frame(frame, user):
         skipped.append(str(frame.f_globals.get("__name__") or frame.f_code.co_filename))
         frame = frame.f_back
     return frame, skipped
@@ -138,10 +160,10 @@ def library_modules(skipped: List[str]) -> List[str]:
     return [name for name in skipped if top_package(name) != _THIS_PACKAGE]
 
 
-def user_site(frame: Optional[FrameType]) -> Optional[Site]:
+def user_site(frame: Optional[FrameType], user: FrozenSet[str] = frozenset()) -> Optional[Site]:
     """The site of the first user frame from ``frame`` outwards; None when there is none."""
-    user, _ = find_user_frame(frame)
-    return site_of(user) if user is not None else None
+    found, _ = find_user_frame(frame, user)
+    return site_of(found) if found is not None else None
 
 
 __all__ = [
@@ -153,5 +175,6 @@ __all__ = [
     "library_modules",
     "parse_source",
     "site_of",
+    "user_packages",
     "user_site",
 ]

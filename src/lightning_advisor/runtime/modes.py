@@ -58,6 +58,8 @@ EVAL_REPEATS = 2
 """Calls from one line, outside Lightning's steps, that make a pass look like evaluation."""
 
 _EVALUATION_STAGES = frozenset({"validate", "test"})
+# torch's frames between a user's ``model(x)`` and the forward hooks: calling a module (and its wrappers)
+_CALL_MACHINERY = ("torch.nn.modules.", "torch.nn.parallel.", "torch._dynamo.")
 
 
 @dataclass
@@ -262,9 +264,11 @@ class ModeProbe(Probe):
         training = module.training and not self._checking  # in a step, LA301 is said per module
         if not (grad or training):
             return None
-        user, skipped = find_user_frame(caller)
-        if user is None or not all(mod.partition(".")[0] == "torch" for mod in library_modules(skipped)):
-            return None  # called by Lightning or another library, not by the user's line
+        user, skipped = find_user_frame(caller, self.reporter.user_packages)
+        if user is None or not all(mod.startswith(_CALL_MACHINERY) for mod in library_modules(skipped)):
+            # called by Lightning or another library, not by the user's line: swa_utils.update_bn runs
+            # forward passes in training mode on purpose, to recompute batch-norm statistics
+            return None
         site = site_of(user)
         seen = self._calls.get(site)
         if seen is None:

@@ -9,7 +9,7 @@ import logging
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Collection, List, Optional, Set, Tuple
+from typing import Callable, Collection, FrozenSet, List, Optional, Set, Tuple
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.errors import AdvisorError, AdvisorWarning
@@ -43,6 +43,15 @@ class Reporter:
         """The findings the user's warning filters let through: what the end-of-run summary lists."""
         self._seen: Set[Tuple[str, object]] = set()
         self._failed: Set[type] = set()  # probe classes that failed: each is said once, then stays off
+        self.user_packages: FrozenSet[str] = frozenset()
+        """The user's own top-level packages, user code even where installed (set for each run)."""
+
+    def user_site(self) -> Optional[Site]:
+        """The user's line that led to this report: their hook, or their ``trainer.fit(...)``."""
+        try:
+            return user_site(sys._getframe(2), self.user_packages)
+        except Exception:  # a report must never fail for want of a nice location
+            return None
 
     def has_failed(self, probe: type) -> bool:
         return probe in self._failed
@@ -62,7 +71,7 @@ class Reporter:
         location = f"{site[0]}:{site[1]}" if site is not None else (str(key) if key is not None else None)
         finding = Finding(code, message, location)
         self.findings.append(finding)
-        site = site or _user_site()
+        site = site or self.user_site()
         if _silenced(message, site):
             return True  # the user's filter says ignore: not warned, summarised or raised
         self.shown.append(finding)
@@ -83,7 +92,7 @@ class Reporter:
                 " and is switched off; training continues. Please report this."
             )
             try:
-                _warn(message, _user_site())
+                _warn(message, self.user_site())
             except Warning:  # AdvisorWarnings are errors here: our own failure must still not stop the run
                 logging.getLogger(__package__.partition(".")[0]).warning(message)
 
@@ -117,10 +126,3 @@ def _silenced(message: str, site: Optional[Site]) -> bool:
         ):
             return action == "ignore"
     return warnings.defaultaction == "ignore"
-
-
-def _user_site() -> Optional[Site]:
-    try:
-        return user_site(sys._getframe(2))
-    except Exception:  # a report must never fail for want of a nice location
-        return None
