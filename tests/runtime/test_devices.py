@@ -272,7 +272,7 @@ def test_remove_function_mode_leaves_the_stack_alone_when_absent():
 def test_a_broken_check_switches_itself_off_and_the_call_goes_on(monkeypatch):
     from lightning_advisor.runtime import devices
 
-    def broken(frame):
+    def broken(*args):
         raise ValueError("boom")
 
     monkeypatch.setattr(devices, "find_user_frame", broken)

@@ -441,7 +441,7 @@ def test_a_probe_that_fails_inside_torch_stays_off_in_later_runs(
     module = importlib.import_module(f"lightning_advisor.runtime.{probe_module}")
     probe_class = getattr(module, probe_name)
 
-    def broken(frame):
+    def broken(*args):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(module, "find_user_frame", broken)

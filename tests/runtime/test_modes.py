@@ -345,7 +345,7 @@ def test_probe_counts_repeated_calls_from_one_line_only():
 def test_a_broken_check_switches_itself_off_and_the_forward_goes_on(monkeypatch):
     from lightning_advisor.runtime import modes
 
-    def broken(frame):
+    def broken(*args):
         raise ValueError("boom")
 
     monkeypatch.setattr(modes, "find_user_frame", broken)
