@@ -26,8 +26,12 @@ _spec = importlib.util.spec_from_file_location("la_sweep", ROOT / "benchmarks" /
 sweep = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sweep)
 
-HEAD = "import torch\nfrom torch.utils.data import DataLoader\n"
-MISTAKE = "val_loader = DataLoader(val_set, shuffle=True)  # LA101 LA102\n"
+# Datasets whose items cost work (torchvision's MNIST): LA102 speaks only about those.
+HEAD = (
+    "import torch\nfrom torch.utils.data import DataLoader\nfrom torchvision.datasets import MNIST\n"
+    "ds = val_set = test_set = MNIST('data')\n"
+)
+MISTAKE = "val_loader = DataLoader(MNIST('data', train=False), shuffle=True)  # LA101 LA102\n"
 _EXPECTED = re.compile(r"#\s*(LA\d{3}(?:\s+LA\d{3})*)\s*$")
 PY312 = sys.version_info >= (3, 12)
 # pyflakes, which flake8 always runs, recurses on nested expressions: past ~300 levels it fails on
@@ -63,7 +67,7 @@ def _deep(depth: int) -> str:
     binop = "+".join(["a"] * depth)
     return HEAD + "import lightning as L\n" + textwrap.dedent(
         f"""\
-        val_loader = DataLoader({binop}, shuffle=True, sampler={binop})  # LA101 LA102
+        val_loader = DataLoader({binop}, shuffle=True, sampler={binop})  # LA101
         loader = DataLoader(ds, num_workers={"-" * depth}1)  # not a constant the rule follows: quiet
         x = a{".b" * depth}
         y = f{"(1)" * depth}
@@ -100,7 +104,7 @@ from torch.utils.data import DataLoader
 
 
 get_ipython().system('nvidia-smi')
-val_loader = DataLoader(val_set, batch_size=64, shuffle=True)  # LA101 LA102
+val_loader = DataLoader(val_set, batch_size=64, shuffle=True)  # val_set is not in sight: no LA102  # LA101
 
 
 # In[ ]:
@@ -298,7 +302,7 @@ CASES: Dict[str, Case] = {
     "no_final_newline": Case((HEAD + MISTAKE).rstrip("\n")),
     # sizes keep flake8's own checks (pycodestyle is quadratic on many statements per line) quick
     "long_line": Case(HEAD + "a = 1; " * 3_000 + MISTAKE),
-    "long_call": Case(HEAD + "val_loader = DataLoader(" + "".join(f"a{i}=1, " for i in range(5_000))
+    "long_call": Case(HEAD + "val_loader = DataLoader(ds, " + "".join(f"a{i}=1, " for i in range(5_000))
                       + "shuffle=True)  # LA101 LA102\n"),
     "huge_literals": Case(
         HEAD

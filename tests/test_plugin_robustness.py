@@ -19,8 +19,8 @@ def run_plugin(source: str, filename: str = "x.py"):
 TWO_LOADERS = textwrap.dedent(
     """\
     from torch.utils.data import DataLoader
-    a = DataLoader(ds)
-    b = DataLoader(ds)
+    a = DataLoader(MNIST("data"))
+    b = DataLoader(MNIST("data"))
     """
 )
 

@@ -132,7 +132,10 @@ def test_replacement_quotes_the_value_or_says_what_a_switched_off_value_needs():
 
     assert replacement("gpus", "2", (True, 2)) == 'pass accelerator="gpu", devices=2'
     assert replacement("gpus", "0", (True, 0)).startswith("remove it")
-    assert replacement("gpus", "args.gpus", (False, None)) == 'pass accelerator="gpu", devices=args.gpus'
+    assert replacement("gpus", "args.gpus", (False, None)) == (
+        'pass accelerator="gpu", devices=args.gpus where args.gpus is above 0, '
+        'and accelerator="cpu" without devices where it is 0'
+    )
     assert replacement("auto_lr_find", "False", (True, False)) == "remove it"
     assert replacement("resume_from_checkpoint", "p", (False, None)) == (
         "pass it to fit: trainer.fit(model, ckpt_path=p)"

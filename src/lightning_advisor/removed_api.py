@@ -49,18 +49,41 @@ class TrainerArgument:
     """What to do instead, as a template."""
     when: Mapping[object, str] = field(default_factory=dict)
     """What to do instead for particular constant values (``gpus=0``, ``auto_lr_find=False``)."""
+    unknown: Optional[str] = None
+    """What to do when the value is not a constant: advice right for every value it can have."""
+    called: Optional[str] = None
+    """What to do when the value is a call (``checkpoint_callback=ModelCheckpoint(...)``)."""
+    with_accelerator: Optional[str] = None
+    """What to do when the call already passes ``accelerator=``: no second one."""
+    without_tune: Optional[str] = None
+    """What to do when the program never calls ``trainer.tune()``, the only 1.x call that ran the tuner."""
 
 
 _REMOVE = "remove it"
 _TUNER = "from {ns}.tuner import Tuner"
+_NO_TUNE = "remove it: Lightning 1.x ran the tuner only in trainer.tune(), which this program never calls"
+_DEVICES_UNKNOWN = (
+    'pass accelerator="{accelerator}", devices={value} where {value} is above 0, '
+    'and accelerator="cpu" without devices where it is 0'
+)
 
 REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
     # 2.0: legacy device arguments (#16171), automatic GPU selection (#16184)
     "gpus": TrainerArgument(
-        'pass accelerator="gpu", devices={value}', {0: 'remove it (accelerator="cpu" runs on the CPU)', None: _REMOVE}
+        'pass accelerator="gpu", devices={value}',
+        {0: 'remove it (accelerator="cpu" runs on the CPU)', None: _REMOVE},
+        unknown=_DEVICES_UNKNOWN.format(accelerator="gpu", value="{value}"),
+        with_accelerator="pass devices={value}",
     ),
-    "tpu_cores": TrainerArgument('pass accelerator="tpu", devices={value}', {None: _REMOVE}),
-    "ipus": TrainerArgument("pass devices={value} with the IPU accelerator of the lightning-graphcore package"),
+    "tpu_cores": TrainerArgument(
+        'pass accelerator="tpu", devices={value}',
+        {None: _REMOVE},
+        unknown=_DEVICES_UNKNOWN.format(accelerator="tpu", value="{value}"),
+        with_accelerator="pass devices={value}",
+    ),
+    "ipus": TrainerArgument(
+        "pass devices={value} with the IPU accelerator of the lightning-graphcore package", {None: _REMOVE, 0: _REMOVE}
+    ),
     "num_processes": TrainerArgument('pass accelerator="cpu", devices={value}'),
     "auto_select_gpus": TrainerArgument(
         "pass devices=find_usable_cuda_devices(n) (from {ns}.accelerators import find_usable_cuda_devices)",
@@ -70,6 +93,7 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
     "auto_lr_find": TrainerArgument(
         f"run Tuner(trainer).lr_find(model) ({_TUNER}) or add the LearningRateFinder callback",
         {False: _REMOVE},
+        without_tune=_NO_TUNE,
     ),
     "auto_scale_batch_size": TrainerArgument(
         f"run Tuner(trainer).scale_batch_size(model, mode={{value}}) ({_TUNER}) or add the BatchSizeFinder callback",
@@ -78,6 +102,7 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
             None: _REMOVE,
             True: f"run Tuner(trainer).scale_batch_size(model) ({_TUNER}) or add the BatchSizeFinder callback",
         },
+        without_tune=_NO_TUNE,
     ),
     # 2.0: other removed and renamed arguments
     "resume_from_checkpoint": TrainerArgument("pass it to fit: trainer.fit(model, ckpt_path={value})", {None: _REMOVE}),
@@ -107,7 +132,11 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
             "full": "pass callbacks=[ModelSummary(max_depth=-1)]",
         },
     ),
-    "checkpoint_callback": TrainerArgument("it was renamed: pass enable_checkpointing={value}"),
+    "checkpoint_callback": TrainerArgument(
+        "pass enable_checkpointing={value} if it is True or False, or callbacks=[{value}] if it is a ModelCheckpoint",
+        {False: "pass enable_checkpointing=False", True: _REMOVE},
+        called="pass the callback in callbacks=[{value}] (enable_checkpointing only takes True or False)",
+    ),
     "terminate_on_nan": TrainerArgument("pass detect_anomaly=True", {False: _REMOVE}),
     "stochastic_weight_avg": TrainerArgument(
         "pass callbacks=[StochasticWeightAveraging(swa_lrs=...)]", {False: _REMOVE}
@@ -145,16 +174,39 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
 }
 
 
-def trainer_argument_replacement(name: str, value_source: str, constant: Tuple[bool, object], namespace: str) -> str:
-    """What to pass instead of the removed Trainer argument ``name``, given its value."""
+def trainer_argument_replacement(
+    name: str,
+    value_source: str,
+    constant: Tuple[bool, object],
+    namespace: str,
+    *,
+    is_call: bool = False,
+    has_accelerator: bool = False,
+    tunes: bool = True,
+) -> str:
+    """What to pass instead of the removed Trainer argument ``name``, given its value and the call around it.
+
+    ``constant``: ``(True, value)`` when the value is a constant the linter reads; ``is_call``: the value is
+    a call expression; ``has_accelerator``: the call passes ``accelerator=`` too; ``tunes``: the program
+    calls ``trainer.tune()``.
+    """
     argument = REMOVED_TRAINER_ARGUMENTS[name]
-    template = argument.use
     known, value = constant
+    template = None
     if known:
         try:
-            template = argument.when.get(value, template)
+            template = argument.when.get(value)
         except TypeError:  # an unhashable literal
             pass
+    if template is None and not tunes and argument.without_tune:
+        template = argument.without_tune
+    if template is None and has_accelerator and argument.with_accelerator:
+        template = argument.with_accelerator
+    if template is None and is_call and argument.called:
+        template = argument.called
+    if template is None and not known and argument.unknown:
+        template = argument.unknown
+    template = template or argument.use
     return template.format(value=value_source, ns=namespace, fabric=fabric_of(namespace))
 
 

@@ -30,3 +30,19 @@ def last_name(node: ast.AST) -> Optional[str]:
     if isinstance(node, ast.Attribute):
         return node.attr
     return None
+
+
+def loop_runs_once(loop: ast.AST) -> bool:
+    """A ``for`` loop whose body always ends the loop on its first pass: ``for x in loader: ...; break``."""
+    body = getattr(loop, "body", None)
+    if not body or not isinstance(body[-1], (ast.Break, ast.Return, ast.Raise)):
+        return False
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Continue):
+            return False  # may skip the break: more passes
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return True

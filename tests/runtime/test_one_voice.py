@@ -23,11 +23,14 @@ DATA = TensorDataset(torch.randn(16, 4))
 
 
 class Squares(Dataset):
+    def __init__(self, transform):
+        self.transform = transform
+
     def __len__(self):
         return 16
 
     def __getitem__(self, index):
-        return (torch.full((4,), float(index)) ** 2,)
+        return (self.transform(torch.full((4,), float(index))),)
 
 
 class Model(pl.LightningModule):
@@ -69,7 +72,7 @@ class Model(pl.LightningModule):
             self(x)
 
     def train_dataloader(self):
-        return DataLoader(Squares(), batch_size=4)
+        return DataLoader(Squares(torch.square), batch_size=4)
 
     def val_dataloader(self):
         return DataLoader(DATA, batch_size=4, sampler=RandomSampler(DATA))

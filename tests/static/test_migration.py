@@ -34,7 +34,6 @@ findings = lint
 def test_the_issues_tutorial_lines_get_their_exact_2x_replacements():
     result = flake8("--isolated", "--select", "LA", "-", "--stdin-display-name", "train.py", stdin=TUTORIAL)
     assert result.returncode == 1 and result.stderr == ""
-    tuner = "(from pytorch_lightning.tuner import Tuner)"
     assert result.stdout.splitlines() == [
         "train.py:2:1: " + rule("LA403").render(
             path="pytorch_lightning.core.lightning", replacement="import LightningModule from pytorch_lightning"
@@ -46,16 +45,43 @@ def test_the_issues_tutorial_lines_get_their_exact_2x_replacements():
             replacement="use on_validation_epoch_end, keeping what validation_step returns in a list on self",
         ),
         "train.py:14:22: " + rule("LA401").render(argument="gpus", replacement='pass accelerator="gpu", devices=1'),
-        "train.py:14:30: " + rule("LA401").render(
-            argument="auto_scale_batch_size",
-            replacement=f'run Tuner(trainer).scale_batch_size(model, mode="power") {tuner} '
-            "or add the BatchSizeFinder callback",
-        ),
-        "train.py:15:22: " + rule("LA401").render(
+        # fit() never ran the tuner in 1.x, only trainer.tune() did: without it, the faithful advice is removal
+        "train.py:14:30: " + rule("LA401").render(argument="auto_scale_batch_size", replacement=NO_TUNE),
+        "train.py:15:22: " + rule("LA401").render(argument="auto_lr_find", replacement=NO_TUNE),
+    ]
+
+
+NO_TUNE = "remove it: Lightning 1.x ran the tuner only in trainer.tune(), which this program never calls"
+
+
+def test_the_tuner_is_advised_where_the_program_calls_trainer_tune():
+    tuner = "(from pytorch_lightning.tuner import Tuner)"
+    source = "import pytorch_lightning as pl\ntrainer = pl.Trainer(auto_lr_find=True)\ntrainer.tune(model)\n"
+    assert [found.message for found in lint(source)] == [
+        rule("LA401").render(
             argument="auto_lr_find",
             replacement=f"run Tuner(trainer).lr_find(model) {tuner} or add the LearningRateFinder callback",
-        ),
+        )
     ]
+
+
+@pytest.mark.parametrize("call, replacement", [
+    # a value that may be 0: the advice must be right for every value
+    ("pl.Trainer(gpus=int(torch.cuda.is_available()))",
+     'pass accelerator="gpu", devices=int(torch.cuda.is_available()) where int(torch.cuda.is_available()) is '
+     'above 0, and accelerator="cpu" without devices where it is 0'),
+    ("pl.Trainer(accelerator=\"gpu\", gpus=1)", "pass devices=1"),  # no second accelerator=
+    ("pl.Trainer(ipus=None)", "remove it"),
+    ("pl.Trainer(checkpoint_callback=ModelCheckpoint(monitor=\"val_loss\"))",
+     'pass the callback in callbacks=[ModelCheckpoint(monitor="val_loss")] (enable_checkpointing only takes '
+     'True or False)'),
+    ("pl.Trainer(checkpoint_callback=False)", "pass enable_checkpointing=False"),
+])
+def test_advice_that_is_right_for_the_value_and_the_call(call, replacement):
+    imports = "import torch\nimport pytorch_lightning as pl\nfrom pytorch_lightning.callbacks import ModelCheckpoint\n"
+    source = f"{imports}{call}\n"
+    (found,) = lint(source)
+    assert found.message.split("; ", 1)[1] == replacement
 
 
 def test_messages_read_as_documented():
@@ -76,7 +102,7 @@ def test_messages_read_as_documented():
     ],
 )
 def test_trainer_in_every_spelling_and_the_namespace_in_the_advice(imports, trainer):
-    result = findings(f"{imports}\n{trainer}(tpu_cores=8, auto_lr_find=True)\n")
+    result = findings(f"{imports}\nt = {trainer}(tpu_cores=8, auto_lr_find=True)\nt.tune(model)\n")
     assert [message.split()[0] for _, _, message in result] == ["LA401", "LA401"]
     namespace = "pytorch_lightning" if "pytorch_lightning" in imports else "lightning.pytorch"
     assert f"from {namespace}.tuner import Tuner" in result[1][2]

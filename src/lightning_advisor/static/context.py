@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from functools import cached_property
-from typing import Callable, Dict, List, Optional, Tuple, TypeVar, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, TypeVar, Union
 
 from lightning_advisor.static import inference
 
@@ -21,6 +21,15 @@ Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
+
+
+class Unpacked(NamedTuple):
+    """A name bound once by unpacking a call's result: ``train, val = random_split(data, [0.9, 0.1])``."""
+
+    call: ast.Call
+    index: int
+
+
 _MAX_DEPTH = 8
 _MAX_BASES = 300  # classes followed to classify one: a generated 1,000-deep hierarchy is "don't know"
 _MAX_HOPS = 4  # imports followed from the checked file to find a class's Lightning base
@@ -51,6 +60,7 @@ class ModuleContext:
         self.import_statements: List[Union[ast.Import, ast.ImportFrom]] = []
         self.loops: List[Union[ast.For, ast.AsyncFor]] = []
         self.classes: Dict[str, ast.ClassDef] = {}
+        self.functions: Dict[str, Union[ast.FunctionDef, ast.AsyncFunctionDef]] = {}  # module-level ones
         # scope -> name -> the single value assigned to it (or _AMBIGUOUS)
         self._bindings: Dict[ast.AST, Dict[str, object]] = {}
         # class -> "self.attr" -> value assigned in any of its methods (or _AMBIGUOUS)
@@ -136,6 +146,8 @@ class ModuleContext:
         self._definitions.append(node)
 
     def _visit_function(self, node, scope, cls) -> None:
+        if scope is self.tree:
+            self.functions[node.name] = node
         self._bind(scope, node.name, None)
         self._definitions.append(node)
 
@@ -161,8 +173,10 @@ class ModuleContext:
         if isinstance(target, ast.Name):
             self._bind(scope, target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self._bind_target(scope, element, None, cls)
+            starred = any(isinstance(element, ast.Starred) for element in target.elts)
+            for index, element in enumerate(target.elts):
+                unpacked = Unpacked(value, index) if isinstance(value, ast.Call) and not starred else None
+                self._bind_target(scope, element, unpacked, cls)
         elif isinstance(target, ast.Starred):
             self._bind_target(scope, target.value, None, cls)
         elif cls is not None and isinstance(target, ast.Attribute):
@@ -227,6 +241,15 @@ class ModuleContext:
     # -- values ---------------------------------------------------------------------------
     def assigned_value(self, node: ast.AST) -> Optional[ast.AST]:
         """The one value a name (or ``self.attr``) was assigned, looked up from ``node``'s scope."""
+        value = self._binding(node)
+        return value if isinstance(value, ast.AST) else None
+
+    def unpacked_from(self, node: ast.AST) -> Optional[Unpacked]:
+        """The call whose result a name (or ``self.attr``) was unpacked from, when bound only so."""
+        value = self._binding(node)
+        return value if isinstance(value, Unpacked) else None
+
+    def _binding(self, node: ast.AST) -> object:
         if isinstance(node, ast.Name):
             scope = self.scope_of(node)
             while True:
@@ -241,7 +264,7 @@ class ModuleContext:
             if key and key.startswith("self.") and key.count(".") == 1:
                 cls = self.enclosing_class(node)
                 value = self._attributes.get(cls, {}).get(key) if cls is not None else None
-                return None if value is None or value is _AMBIGUOUS else value
+                return None if value is _AMBIGUOUS else value
         return None
 
     def follow(self, node: ast.AST, depth: int = _MAX_DEPTH) -> ast.AST:
@@ -274,13 +297,14 @@ class ModuleContext:
             if keyword.arg is not None:
                 result[keyword.arg] = keyword.value
                 continue
-            expanded = self._dict_items(self.follow(keyword.value))
+            expanded = self.dict_items(self.follow(keyword.value))
             if expanded is None:
                 return None
             result.update(expanded)
         return result
 
-    def _dict_items(self, node: ast.AST) -> Optional[Dict[str, ast.AST]]:
+    def dict_items(self, node: ast.AST) -> Optional[Dict[str, ast.AST]]:
+        """The items of a dict built in sight (``{...}``, ``dict(a=...)``) by string key; None otherwise."""
         if isinstance(node, ast.Dict):
             items = {}
             for key, value in zip(node.keys, node.values):
@@ -344,6 +368,11 @@ class ModuleContext:
 
     def _imported_kind(self, qualname: str) -> Optional[str]:
         """The Lightning kind of a class imported from the user's own modules (``models.BaseModel``)."""
+        found = self.imported_class(qualname)
+        return found[0].lightning_kind(found[1]) if found is not None else None
+
+    def imported_class(self, qualname: str) -> Optional[Tuple["ModuleContext", ast.ClassDef]]:
+        """The definition of a class imported from the user's own modules, and that module's context."""
         if self.import_depth >= _MAX_HOPS or "." not in qualname.lstrip("."):
             return None
         module, _, name = qualname.rpartition(".")
@@ -355,10 +384,46 @@ class ModuleContext:
             if cls is None:
                 # ``from pkg import Base`` where pkg/__init__.py re-exports it.
                 target = other.imports.qualname(ast.Name(id=name))
-                return other._imported_kind(target) if target else None
-            return other.lightning_kind(cls)
+                return other.imported_class(target) if target else None
+            return other, cls
         except Exception:  # an unreadable or odd module: "don't know"
             return None
+
+    def base_classes(self, cls: ast.ClassDef) -> List[Tuple["ModuleContext", ast.ClassDef]]:
+        """The definitions of ``cls``'s bases that are the user's own: in this module or imported."""
+        found = []
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in self.classes:
+                found.append((self, self.classes[base.id]))
+                continue
+            resolved = self.imports.resolve(base)
+            if resolved is not None and top_package(resolved) not in _LIBRARY_TOP_LEVELS:
+                definition = self.imported_class(resolved)
+                if definition is not None:
+                    found.append(definition)
+        return found
+
+    def inherited_binding(self, node: ast.AST) -> Optional[Tuple["ModuleContext", object]]:
+        """Where ``self.attr`` is bound once in a base class of the enclosing one: (that module, the value).
+
+        The value is an expression or an :class:`Unpacked`; None when unbound, bound twice, or unknown.
+        """
+        key = dotted_name(node) if isinstance(node, ast.Attribute) else None
+        cls = self.enclosing_class(node) if key and key.startswith("self.") and key.count(".") == 1 else None
+        if cls is None:
+            return None
+        pending, visited = [(self, cls)], 0
+        while pending and visited < _MAX_BASES:
+            ctx, current = pending.pop(0)
+            visited += 1
+            for other, base in ctx.base_classes(current):
+                value = other._attributes.get(base, {}).get(key)
+                if value is _AMBIGUOUS:
+                    return None
+                if value is not None:
+                    return other, value
+                pending.append((other, base))
+        return None
 
     def _imported_module(self, module: str) -> Optional["ModuleContext"]:
         path = inference.find_module(module, self.filename)

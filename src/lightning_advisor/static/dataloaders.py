@@ -10,15 +10,14 @@ import ast
 from typing import Dict, Iterator, List, Optional
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
-from lightning_advisor.static.context import ModuleContext
+from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, TRAINER, torch_data_class
-from lightning_advisor.syntax import last_name
+from lightning_advisor.syntax import last_name, loop_runs_once
 from lightning_advisor.static.splits import says_train, split_of
 from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, VALIDATION
 
 _BATCH_SAMPLER = torch_data_class("BatchSampler")
 _SUBSET = torch_data_class("Subset")
-_TENSOR_DATASET = torch_data_class("TensorDataset")
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
 _POSITIONS = {"dataset": 0, "shuffle": 2, "sampler": 3, "batch_sampler": 4, "num_workers": 5}
 _RANDOM_SAMPLERS = {
@@ -42,27 +41,79 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
 
 
 def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Diagnostic]:
-    arguments = _arguments(ctx, call)
-    how = _shuffles(ctx, arguments)
+    configurations = _configurations(ctx, call)
+    # a loader read once (a sample batch, the whole set in one batch) has no order worth keeping
+    how = None if _used_once(ctx, call) else next(filter(None, map(lambda a: _shuffles(ctx, a), configurations)), None)
     if how is not None:
-        split = evaluation_split(ctx, call, arguments.get("dataset"))
+        split = evaluation_split(ctx, call, configurations[0].get("dataset"))
         if split is not None:
             yield Diagnostic(call, "LA101", {"split": split, "how": how})
-    workers = _too_few_workers(ctx, call, arguments, options.min_workers)
-    if workers is not None:
-        yield Diagnostic(call, "LA102", {"workers": workers, "suggested": options.min_workers})
+    # too few workers in every configuration the code can run with
+    counts = [_too_few_workers(ctx, call, arguments, options.min_workers) for arguments in configurations]
+    if None not in counts:
+        yield Diagnostic(call, "LA102", {"workers": max(counts), "suggested": options.min_workers})
 
 
-def _arguments(ctx: ModuleContext, call: ast.Call) -> Dict[str, ast.AST]:
-    """The arguments we care about, by name; ``**`` that cannot be expanded is left out."""
+def _arguments(ctx: ModuleContext, call: ast.Call, expanded: Optional[Dict[str, ast.AST]] = None) -> Dict[str, ast.AST]:
+    """The arguments we care about, by name; a ``**`` that cannot be expanded is left out, marked by ``OPAQUE``."""
     found = {k.arg: k.value for k in call.keywords if k.arg is not None}
-    found.update(ctx.keywords(call) or {})
+    if expanded is None:
+        expanded = ctx.keywords(call)
+        if expanded is None:
+            found[OPAQUE] = call
+    found.update(expanded or {})
     for name, position in _POSITIONS.items():
         if name not in found:
             value = ctx.argument(call, name, position)
             if value is not None:
                 found[name] = value
     return found
+
+
+OPAQUE = "**"  # the key under which _arguments marks a ``**options`` it could not expand
+
+
+def _configurations(ctx: ModuleContext, call: ast.Call) -> List[Dict[str, ast.AST]]:
+    """The arguments the call can run with: one set, or one per way its ``**options`` can be built.
+
+    ``kwargs = {"num_workers": 1} if use_cuda else {}`` gives one per branch; ``test_kwargs.update(cuda_kwargs)``
+    in the same function gives the dict with and without the update (the update may sit under an ``if``).
+    """
+    starred = [k.value for k in call.keywords if k.arg is None]
+    if len(starred) != 1:
+        return [_arguments(ctx, call)]
+    options = ctx.follow(starred[0])
+    if isinstance(options, ast.IfExp):
+        branches = [ctx.dict_items(ctx.follow(branch)) for branch in (options.body, options.orelse)]
+        if all(branch is not None for branch in branches):
+            return [_arguments(ctx, call, branch) for branch in branches]
+    base = _arguments(ctx, call)
+    updates = _dict_updates(ctx, starred[0]) if ctx.keywords(call) is not None else []
+    if not updates:
+        return [base]
+    updated = dict(ctx.keywords(call) or {})
+    for update in updates:
+        updated.update(update)
+    return [base, _arguments(ctx, call, updated)]
+
+
+def _dict_updates(ctx: ModuleContext, name: ast.AST) -> List[Dict[str, ast.AST]]:
+    """The items of ``name.update({...})`` calls on a dict bound once in the same scope."""
+    if not isinstance(name, ast.Name):
+        return []
+    scope = ctx.scope_of(name)
+    updates = []
+    for call in ctx.calls:
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute) and func.attr == "update" and isinstance(func.value, ast.Name)
+            and func.value.id == name.id and len(call.args) == 1 and ctx.scope_of(call) is scope
+        ):
+            items = ctx.dict_items(ctx.follow(call.args[0]))
+            if items is None:
+                return []  # an update we cannot read may set anything
+            updates.append(items)
+    return updates
 
 
 # -- LA101 -------------------------------------------------------------------------------
@@ -239,26 +290,153 @@ def _split_of_constructor(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
 
 # -- LA102 -------------------------------------------------------------------------------
 def _too_few_workers(ctx: ModuleContext, call, arguments: Dict[str, ast.AST], minimum: int) -> Optional[int]:
-    """The constant worker count when it is below ``minimum``; None when fine or unknown."""
+    """The constant worker count when it is below ``minimum`` and loading is real work; else None."""
     if "num_workers" in arguments:
         known, workers = ctx.constant(arguments["num_workers"])
         if not known or not isinstance(workers, int) or isinstance(workers, bool):
             return None
-    elif ctx.keywords(call) is None:
+    elif OPAQUE in arguments:
         return None  # an opaque ``**kwargs`` may carry num_workers
     else:
         workers = 0
-    if workers >= minimum or _in_memory(ctx, arguments.get("dataset")):
+    if workers >= minimum or "dataset" not in arguments or is_test_file(ctx.filename) or _used_once(ctx, call):
         return None
-    return workers
+    return workers if loading_does_work(ctx, arguments["dataset"]) else None
 
 
-def _in_memory(ctx: ModuleContext, dataset: Optional[ast.AST]) -> bool:
-    """A ``TensorDataset`` is already in memory: worker processes would only add overhead."""
-    if dataset is None:
+def is_test_file(filename: str) -> bool:
+    """``tests/...``, ``test_x.py``, ``x_test.py``, ``conftest.py``: tests pick workers for speed and repeatability."""
+    parts = filename.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        any(part in ("tests", "test") for part in parts[:-1])
+        or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    )
+
+
+# Packages whose datasets read, decode or transform on every item.
+_LOADING_PACKAGES = ("torchvision.datasets.", "torchaudio.datasets.", "torchtext.datasets.")
+# Wrappers whose items are their inner dataset's: Subset(ds, idx), ConcatDataset([a, b]), random_split(ds, ...).
+_WRAPPERS = {torch_data_class("Subset"), torch_data_class("ConcatDataset"), torch_data_class("random_split")}
+_TRANSFORM_KEYWORDS = ("transform", "transforms", "target_transform", "transform_fn")
+# Calls in a Dataset's __getitem__ that read, decode or transform: ``Image.open(path)``, ``np.load(f)``.
+_LOADING_CALLS = frozenset({
+    "open", "imread", "imdecode", "read_image", "decode_image", "decode_jpeg", "load", "loadmat", "read_csv",
+    "read_parquet", "read_json", "read_file", "read", "transform", "transforms", "augment", "augmentation",
+})
+_MAX_FOLLOW = 6
+
+
+def loading_does_work(
+    ctx: ModuleContext, dataset: ast.AST, depth: int = _MAX_FOLLOW, index: Optional[int] = None
+) -> bool:
+    """There is evidence in sight that fetching an item of ``dataset`` does work: reading, decoding, transforming.
+
+    A torchvision / torchaudio / torchtext dataset, a dataset built with ``transform=``, or a class of
+    the user's whose ``__getitem__`` opens, decodes or transforms; followed through names, ``self``
+    attributes (also those a base class sets), ``Subset``, ``ConcatDataset``, ``random_split`` and the
+    ``return`` of the module's own functions. Anything else (tensors in memory, a parameter, a value
+    that cannot be followed) is no evidence. ``index``: which element of a returned tuple is meant.
+    """
+    if depth <= 0:
         return False
-    dataset = ctx.follow(dataset)
-    return isinstance(dataset, ast.Call) and ctx.imports.resolve(dataset.func) == _TENSOR_DATASET
+    if isinstance(dataset, (ast.Name, ast.Attribute)):
+        unpacked = ctx.unpacked_from(dataset)
+        if unpacked is not None:  # train, val = random_split(full, [...]); full, test = load_data()
+            return loading_does_work(ctx, unpacked.call, depth - 1, unpacked.index)
+        if ctx.assigned_value(dataset) is None:
+            inherited = ctx.inherited_binding(dataset)  # set in a base class's setup()
+            if inherited is not None:
+                other, value = inherited
+                if isinstance(value, ast.AST):
+                    return loading_does_work(other, value, depth - 1)
+                return loading_does_work(other, value.call, depth - 1, value.index)
+    node = ctx.follow(dataset)
+    if isinstance(node, ast.Subscript):  # random_split(full, [...])[0]
+        return loading_does_work(ctx, node.value, depth - 1)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return any(loading_does_work(ctx, element, depth - 1) for element in node.elts)
+    if not isinstance(node, ast.Call):
+        return False
+    qualname = ctx.imports.qualname(node.func) or ""
+    if qualname.startswith(_LOADING_PACKAGES):
+        return True
+    if ctx.imports.resolve(node.func) in _WRAPPERS:
+        inner = ctx.argument(node, "dataset", 0) or ctx.argument(node, "datasets", 0)
+        return inner is not None and loading_does_work(ctx, inner, depth - 1)
+    keywords = ctx.keywords(node) or {}
+    if any(_given(ctx, keywords[name]) for name in _TRANSFORM_KEYWORDS if name in keywords):
+        return True
+    if isinstance(node.func, ast.Name) and node.func.id in ctx.functions:
+        return any(
+            loading_does_work(ctx, value, depth - 1)
+            for value in _returned(ctx.functions[node.func.id], index)
+        )
+    cls = ctx.classes.get(node.func.id) if isinstance(node.func, ast.Name) else None
+    return cls is not None and _dataset_class_does_work(ctx, cls)
+
+
+def _returned(function: ast.AST, index: Optional[int]) -> List[ast.AST]:
+    """What ``function``'s own ``return`` statements return (element ``index`` of a returned tuple)."""
+    values, stack = [], list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if index is not None:
+                if not (isinstance(value, ast.Tuple) and index < len(value.elts)):
+                    continue
+                value = value.elts[index]
+            values.append(value)
+        elif not isinstance(node, (*FunctionNode, ast.ClassDef, ast.Lambda)):
+            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+    return values
+
+
+def _given(ctx: ModuleContext, value: ast.AST) -> bool:
+    known, constant = ctx.constant(value)
+    return not (known and constant is None)
+
+
+def _dataset_class_does_work(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
+    """A dataset class of this module that reads or transforms per item, or extends one from torchvision."""
+    for base in cls.bases:
+        if (ctx.imports.qualname(base) or "").startswith(_LOADING_PACKAGES):
+            return True
+    getitem = next((s for s in cls.body if isinstance(s, FunctionNode) and s.name == "__getitem__"), None)
+    if getitem is None:
+        return False
+    return any(isinstance(n, ast.Call) and last_name(n.func) in _LOADING_CALLS for n in ast.walk(getitem))
+
+
+def _used_once(ctx: ModuleContext, call: ast.Call) -> bool:
+    """One batch is read, where worker processes would cost more than they save.
+
+    ``next(iter(DataLoader(...)))``, ``for batch in DataLoader(...): ...; break``, or a name bound to the
+    loader that is only ever used so.
+    """
+    if _reads_one_batch(ctx, call):
+        return True
+    parent = ctx.parents.get(call)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    uses = [
+        node for node in ast.walk(ctx.scope_of(call))
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
+    ]
+    return bool(uses) and all(_reads_one_batch(ctx, use) for use in uses)
+
+
+def _reads_one_batch(ctx: ModuleContext, loader: ast.AST) -> bool:
+    parent = ctx.parents.get(loader)
+    if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is loader:
+        return loop_runs_once(parent)
+    grandparent = ctx.parents.get(parent) if parent is not None else None
+    return (
+        isinstance(parent, ast.Call) and last_name(parent.func) == "iter"
+        and isinstance(grandparent, ast.Call) and last_name(grandparent.func) == "next"
+    )
 
 
 CHECK = Check(codes=("LA101", "LA102"), candidates=candidates, examine=examine)

@@ -11,7 +11,7 @@ import ast
 from typing import Iterable, Iterator, Optional
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
-from lightning_advisor.static.context import ModuleContext
+from lightning_advisor.static.context import FunctionNode, ModuleContext
 
 _TENSOR_FACTORY_METHODS = frozenset({"new_tensor", "new_zeros", "new_ones", "new_empty", "new_full"})
 # These APIs name a backend, not a placement: ``torch.cuda.synchronize(device="cuda:0")``
@@ -31,12 +31,77 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
 def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterable[Diagnostic]:
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "cuda":
-        if is_manual_cuda_call(ctx, call) and ctx.in_lightning_code(call):
+        if is_manual_cuda_call(ctx, call) and _leftover_in_lightning_code(ctx, call):
             yield Diagnostic(node=call, code="LA201")
         return
     device = cuda_device(ctx, device_argument(ctx, call))
-    if device is not None and ctx.in_lightning_code(call):
+    if device is not None and _leftover_in_lightning_code(ctx, call):
         yield Diagnostic(node=call, code="LA202", fields={"device": device})
+
+
+_CUDA_WORDS = ("cuda", "gpu")
+
+
+def _leftover_in_lightning_code(ctx: ModuleContext, call: ast.Call) -> bool:
+    """In a Lightning class, any CUDA placement is a leftover: the Trainer places devices.
+
+    Elsewhere in a script that builds a Trainer, code that says it wants CUDA is deliberate: under
+    ``if torch.cuda.is_available():`` / ``if use_cuda:``, in a function marked as GPU-only
+    (``@RunIf(min_cuda_gpus=1)``, ``@pytest.mark.skipif(not torch.cuda.is_available(), ...)``), or in a
+    ``lambda`` (``map_location=lambda storage, loc: storage.cuda()``).
+    """
+    if any(isinstance(p, ast.ClassDef) and ctx.lightning_kind(p) for p in ctx.ancestors(call)):
+        return True
+    return ctx.drives_trainer and not _deliberate_cuda(ctx, call)
+
+
+def _deliberate_cuda(ctx: ModuleContext, node: ast.AST, depth: int = 2) -> bool:
+    """``node`` runs only where CUDA is asked for: see :func:`_leftover_in_lightning_code`.
+
+    A module function counts as GPU-only too when every use of its name is (``spawn(run_on_gpus, ...)``
+    from a ``@RunIf(min_cuda_gpus=2)`` test).
+    """
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, ast.Lambda):
+            return True
+        if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and _mentions_cuda(parent.test):
+            return True
+        if isinstance(parent, FunctionNode):
+            if any(_mentions_cuda(d) for d in parent.decorator_list):
+                return True
+            if depth and ctx.parents.get(parent) is ctx.tree:
+                uses = [
+                    n for n in ctx.memo(_name_loads).get(parent.name, ())
+                    if parent not in ctx.ancestors(n)
+                ]
+                return bool(uses) and all(_deliberate_cuda(ctx, use, depth - 1) for use in uses)
+    return False
+
+
+def _name_loads(ctx: ModuleContext):
+    """Every read of a name in the module, by name."""
+    loads = {}
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            loads.setdefault(node.id, []).append(node)
+    return loads
+
+
+def _mentions_cuda(node: ast.AST) -> bool:
+    """An expression naming CUDA or GPUs: ``torch.cuda.is_available()``, ``use_cuda``, ``min_cuda_gpus=1``."""
+    for sub in ast.walk(node):
+        words = []
+        if isinstance(sub, ast.Name):
+            words.append(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            words.append(sub.attr)
+        elif isinstance(sub, ast.keyword) and sub.arg:
+            words.append(sub.arg)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            words.append(sub.value)
+        if any(word in text.lower() for text in words for word in _CUDA_WORDS):
+            return True
+    return False
 
 
 def is_manual_cuda_call(ctx: ModuleContext, call: ast.Call) -> bool:

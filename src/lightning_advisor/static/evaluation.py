@@ -27,7 +27,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, identifier_words as _words
-from lightning_advisor.syntax import dotted_name, last_name
+from lightning_advisor.syntax import dotted_name, last_name, loop_runs_once
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -514,7 +514,8 @@ def _callers_cover(ctx: ModuleContext, function: ast.AST) -> Coverage:
 
 # -- the check ---------------------------------------------------------------------------------
 def _candidates(ctx: ModuleContext):
-    return [loop for loop in ctx.loops if iterates_loader(ctx, loop.iter)]
+    # a loop that stops after its first batch is a smoke test or a demo (print a shape), not evaluation
+    return [loop for loop in ctx.loops if iterates_loader(ctx, loop.iter) and not loop_runs_once(loop)]
 
 
 def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Diagnostic]:

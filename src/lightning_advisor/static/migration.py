@@ -68,7 +68,7 @@ def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Dia
             return removed_trainer_arguments(ctx, node)
         return _removed_call(ctx, node)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return removed_imports(node)
+        return () if _guarded_import(ctx, node) else removed_imports(node)
     return _method(ctx, node)
 
 
@@ -84,12 +84,36 @@ def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Di
     arguments = ctx.keywords(call)
     if arguments is None:  # a ``**`` we cannot see into: the explicit keywords still count
         arguments = {name: keyword.value for name, keyword in explicit.items()}
+    has_accelerator = "accelerator" in arguments
     for name, value in arguments.items():
         if name not in REMOVED_TRAINER_ARGUMENTS:
             continue
-        replacement = trainer_argument_replacement(name, _source(ctx, value), ctx.constant(value), namespace)
+        replacement = trainer_argument_replacement(
+            name,
+            _source(ctx, value),
+            _constant_value(ctx, value),
+            namespace,
+            is_call=isinstance(ctx.follow(value), ast.Call),
+            has_accelerator=has_accelerator,
+            tunes=ctx.memo(_calls_tune),
+        )
         node = explicit.get(name) or expanded or call
         yield Diagnostic(node, "LA401", {"argument": name, "replacement": replacement})
+
+
+def _calls_tune(ctx: ModuleContext) -> bool:
+    """The module calls ``something.tune(...)``: in Lightning 1.x, the only call that ran the tuner."""
+    return any(isinstance(call.func, ast.Attribute) and call.func.attr == "tune" for call in ctx.calls)
+
+
+def _constant_value(ctx: ModuleContext, node: ast.AST) -> Tuple[bool, object]:
+    """A constant, also a literal list or tuple of constants (``gpus=[0, 1]``): (known, value)."""
+    known, value = ctx.constant(node)
+    if not known and isinstance(ctx.follow(node), (ast.List, ast.Tuple)):
+        elements = [ctx.constant(e) for e in ctx.follow(node).elts]
+        if all(k for k, _ in elements):
+            return True, [v for _, v in elements]
+    return known, value
 
 
 def _source(ctx: ModuleContext, node: ast.AST) -> str:
@@ -185,6 +209,30 @@ def _removed_imports(ctx: ModuleContext) -> Iterator[Import]:
     if not any(split_namespace(path) and _removed_path(path) for path in paths):
         return
     yield from ctx.import_statements
+
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _guarded_import(ctx: ModuleContext, statement: Import) -> bool:
+    """A compatibility import: in a ``try`` that handles ImportError, or in such a handler (the fallback)."""
+    child = statement
+    for parent in ctx.ancestors(statement):
+        if isinstance(parent, ast.Try) and child in parent.body and any(map(_catches_import_error, parent.handlers)):
+            return True
+        if isinstance(parent, ast.ExceptHandler) and _catches_import_error(parent):
+            return True
+        if isinstance(parent, (*FunctionNode, ast.ClassDef)):
+            return False
+        child = parent
+    return False
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(last_name(t) in _IMPORT_ERRORS for t in types)
 
 
 def removed_imports(statement: Import) -> Iterator[Diagnostic]:

@@ -40,6 +40,8 @@ _TORCH_DATA_CLASSES = frozenset({
     "BatchSampler",
     "Subset",
     "TensorDataset",
+    "ConcatDataset",
+    "random_split",
 })
 
 
