@@ -55,6 +55,8 @@ class TrainerArgument:
     """What to do when the value is a call (``checkpoint_callback=ModelCheckpoint(...)``)."""
     with_accelerator: Optional[str] = None
     """What to do when the call already passes ``accelerator=``: no second one."""
+    accelerator: Optional[str] = None
+    """For a device-count argument: its accelerator, when the call already passes ``devices=``."""
     without_tune: Optional[str] = None
     """What to do when the program never calls ``trainer.tune()``, the only 1.x call that ran the tuner."""
 
@@ -74,17 +76,19 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
         {0: 'remove it (accelerator="cpu" runs on the CPU)', None: _REMOVE},
         unknown=_DEVICES_UNKNOWN.format(accelerator="gpu", value="{value}"),
         with_accelerator="pass devices={value}",
+        accelerator="gpu",
     ),
     "tpu_cores": TrainerArgument(
         'pass accelerator="tpu", devices={value}',
         {None: _REMOVE},
         unknown=_DEVICES_UNKNOWN.format(accelerator="tpu", value="{value}"),
         with_accelerator="pass devices={value}",
+        accelerator="tpu",
     ),
     "ipus": TrainerArgument(
         "pass devices={value} with the IPU accelerator of the lightning-graphcore package", {None: _REMOVE, 0: _REMOVE}
     ),
-    "num_processes": TrainerArgument('pass accelerator="cpu", devices={value}'),
+    "num_processes": TrainerArgument('pass accelerator="cpu", devices={value}', accelerator="cpu"),
     "auto_select_gpus": TrainerArgument(
         "pass devices=find_usable_cuda_devices(n) (from {ns}.accelerators import find_usable_cuda_devices)",
         {False: _REMOVE, None: _REMOVE},
@@ -182,12 +186,14 @@ def trainer_argument_replacement(
     *,
     is_call: bool = False,
     has_accelerator: bool = False,
+    has_devices: bool = False,
     tunes: bool = True,
 ) -> str:
     """What to pass instead of the removed Trainer argument ``name``, given its value and the call around it.
 
     ``constant``: ``(True, value)`` when the value is a constant the linter reads; ``is_call``: the value is
-    a call expression; ``has_accelerator``: the call passes ``accelerator=`` too; ``tunes``: the program
+    a call expression; ``has_accelerator`` / ``has_devices``: the call passes ``accelerator=`` /
+    ``devices=`` too, so the advice must not add a second one; ``tunes``: the program
     calls ``trainer.tune()``.
     """
     argument = REMOVED_TRAINER_ARGUMENTS[name]
@@ -200,6 +206,10 @@ def trainer_argument_replacement(
             pass
     if template is None and not tunes and argument.without_tune:
         template = argument.without_tune
+    if template is None and has_devices and argument.accelerator:
+        template = _REMOVE if has_accelerator else (
+            f'remove it and pass accelerator="{argument.accelerator}" (the call already passes devices=)'
+        )
     if template is None and has_accelerator and argument.with_accelerator:
         template = argument.with_accelerator
     if template is None and is_call and argument.called:

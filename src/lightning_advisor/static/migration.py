@@ -95,6 +95,7 @@ def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Di
             namespace,
             is_call=isinstance(ctx.follow(value), ast.Call),
             has_accelerator=has_accelerator,
+            has_devices="devices" in arguments,
             tunes=ctx.memo(_calls_tune),
         )
         node = explicit.get(name) or expanded or call
