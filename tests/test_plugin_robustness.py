@@ -18,7 +18,7 @@ def run_plugin(source: str, filename: str = "x.py"):
 
 TWO_LOADERS = textwrap.dedent(
     """\
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader; from torchvision.datasets import MNIST
     a = DataLoader(MNIST("data"))
     b = DataLoader(MNIST("data"))
     """
