@@ -274,3 +274,21 @@ def test_lambda_parameter_and_global_rebinding_hide_a_module_constant():
             return move(self.device).to(DEVICE)
     """
     assert findings(source) == []
+
+
+def test_a_lightning_base_in_a_src_layout_package_is_found_from_any_working_directory(tmp_path):
+    """``src/pkg/train.py`` imports ``pkg.models``: resolved from the file's own package, not from the cwd."""
+    from rulebook import flake8
+
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text("import lightning as L\n\n\nclass Base(L.LightningModule):\n    pass\n")
+    (package / "train.py").write_text(
+        "import torch\nfrom pkg.models import Base\n\n\nclass Net(Base):\n    def forward(self, x):\n"
+        "        return x.cuda()\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = flake8("--isolated", "--select", "LA", str(package / "train.py"), cwd=elsewhere)
+    assert result.stdout.startswith(f"{package / 'train.py'}:7:16: LA201 "), result.stdout + result.stderr

@@ -15,7 +15,7 @@ from lightning_advisor.static import inference
 
 from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER, ImportTable
 from lightning_advisor.syntax import dotted_name
-from lightning_advisor.vocabulary import LIBRARY_PACKAGES, top_package
+from lightning_advisor.vocabulary import LIBRARY_PACKAGES, MODULE, top_package
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -353,6 +353,7 @@ class ModuleContext:
             return None
         seen.add(cls)
         kind = None
+        unresolved = False  # a base we could not follow: it may be Lightning's
         for base in cls.bases:
             resolved = self.imports.resolve(base)
             if resolved in LIGHTNING_KIND_OF:
@@ -361,8 +362,15 @@ class ModuleContext:
                 kind = self._classify(self.classes[base.id], seen)
             elif resolved is not None and top_package(resolved) not in _LIBRARY_TOP_LEVELS:
                 kind = self._imported_kind(resolved)
+                unresolved = unresolved or kind is None
+            elif resolved is None:
+                unresolved = True
             if kind:
                 break
+        if kind is None and unresolved and _LIGHTNING_MODULE_METHODS <= {
+            s.name for s in cls.body if isinstance(s, FunctionNode)
+        }:
+            kind = MODULE  # a class with Lightning's training_step and configure_optimizers is one
         self._lightning_kinds[cls] = kind
         return kind
 
@@ -470,6 +478,7 @@ _VISITORS = {
     ast.ImportFrom: ModuleContext._visit_import,
 }
 _LIBRARY_TOP_LEVELS = LIBRARY_PACKAGES | {"builtins"}  # bases from these are never the user's own classes
+_LIGHTNING_MODULE_METHODS = frozenset({"training_step", "configure_optimizers"})
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # Fields that never hold a node worth visiting: names, numbers, and the operator / context singletons.
 _LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "name", "arg", "kind", "type_comment", "level",

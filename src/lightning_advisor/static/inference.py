@@ -30,9 +30,26 @@ def find_module(qualified_module: str, context_file: str) -> Optional[str]:
                 return None
             found = modutils.file_from_modpath(parts, path=[base])
         else:
-            found = modutils.file_from_modpath(parts, context_file=os.path.join(here, "__init__.py"))
+            # the root above the file's own package first (a src layout, flake8 run from elsewhere), then
+            # the file's folder and sys.path, as astroid resolves from a context file
+            found = _from_package_root(modutils, parts, here) or modutils.file_from_modpath(
+                parts, context_file=os.path.join(here, "__init__.py")
+            )
     except Exception:
         return None
     if found and found.endswith(".py") and os.path.isfile(found):
         return found
     return None
+
+
+def _from_package_root(modutils, parts, here: str) -> Optional[str]:
+    """``pkg.models`` from ``src/pkg/train.py``: looked up in ``src/``, the folder above the top package."""
+    root = here
+    while os.path.isfile(os.path.join(root, "__init__.py")):
+        root = os.path.dirname(root)
+    if root == here:
+        return None  # not in a package: the file's folder is searched anyway
+    try:
+        return modutils.file_from_modpath(parts, path=[root])
+    except Exception:
+        return None
