@@ -38,11 +38,14 @@ def test_bad_value_in_an_appended_config_names_that_file(tmp_path):
 
 
 def test_the_command_line_overrides_a_bad_config_value(tmp_path):
-    (tmp_path / "x.py").write_text("from torch.utils.data import DataLoader\nDataLoader(MNIST(root), num_workers=2)\n")
+    (tmp_path / "x.py").write_text(
+        "from torch.utils.data import DataLoader\nfrom torchvision.datasets import MNIST\n"
+        "DataLoader(MNIST(root), num_workers=2)\n"
+    )
     (tmp_path / "setup.cfg").write_text("[flake8]\nla-min-workers = lots\n")
     result = flake8("--select", "LA", "--la-min-workers", "3", "x.py", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (1, "")
-    assert result.stdout.startswith("x.py:2:1: LA102 DataLoader has num_workers=2, too few")
+    assert result.stdout.startswith("x.py:3:1: LA102 DataLoader has num_workers=2, too few")
 
 
 @pytest.mark.parametrize("value", ["0", "8", " 3 ", "+2"])

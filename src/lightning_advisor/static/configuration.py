@@ -9,7 +9,6 @@ validates it and names the file and the section.
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import sys
 from typing import List, NoReturn, Optional
@@ -60,6 +59,8 @@ def _config_error(namespace: argparse.Namespace, option: str, message: str) -> N
 
 def _config_file_setting(namespace: argparse.Namespace, option: str) -> str:
     """``"setup.cfg, section [flake8]"``: the last file flake8 read that sets ``option``."""
+    import configparser  # only on this error path: flake8 imports the plugin on every run
+
     files = _config_files()
     for path in reversed(files):
         parser = configparser.RawConfigParser()
