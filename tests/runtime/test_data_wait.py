@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -66,18 +67,32 @@ def clock(monkeypatch):
     return clock
 
 
-def drive(probe, clock, trainer, batches, wait_s, step_s, first_idx=0):
-    """Feed ``batches`` training batches to ``probe``: each waits ``wait_s``, then computes ``step_s``."""
+def drive(probe, clock, trainer, batches, wait_s, step_s, first_idx=0, other_s=0.0):
+    """Feed ``batches`` training batches to ``probe``, as Lightning's loop runs them: the fetcher takes
+    ``wait_s`` to hand over each batch, the step computes for ``step_s``, and other callbacks' batch-end
+    hooks after ours take ``other_s``."""
+    fetcher = trainer.fit_loop._data_fetcher
     for batch_idx in range(first_idx, first_idx + batches):
+        fetcher._start_profiler()
         clock.now += wait_s
+        fetcher._stop_profiler()
         probe.on_batch_start(trainer, None, "train", batch_idx)
         clock.now += step_s
         probe.on_batch_end(trainer, None, "train", batch_idx)
+        clock.now += other_s
+
+
+def _lightnings_own_hook():
+    """Stands in for the training loop's profiler hooks, which the fetcher calls around each ``next()``."""
 
 
 @pytest.fixture
 def trainer():
-    return SimpleNamespace(train_dataloader=SimpleNamespace(num_workers=2, pin_memory=True))
+    fetcher = SimpleNamespace(_start_profiler=_lightnings_own_hook, _stop_profiler=_lightnings_own_hook)
+    return SimpleNamespace(
+        train_dataloader=SimpleNamespace(num_workers=2, pin_memory=True),
+        fit_loop=SimpleNamespace(_data_fetcher=fetcher),
+    )
 
 
 def test_window_after_warmup_judges_the_wait_share(clock, trainer):
@@ -90,6 +105,29 @@ def test_window_after_warmup_judges_the_wait_share(clock, trainer):
     (finding,) = reporter.findings
     assert finding.message == rule("LA103").render(share=0.5, wait_ms=10.0, workers=2, pin_memory=True)
     assert probe.done
+    # judged: the fetcher's hooks are Lightning's own again
+    assert trainer.fit_loop._data_fetcher._start_profiler is _lightnings_own_hook
+
+
+def test_other_callbacks_batch_end_work_is_not_data_wait(clock, trainer):
+    """Checkpointing or EMA after our hook takes 30 ms a batch; the loader takes 1 ms: no LA103."""
+    reporter = Reporter()
+    probe = DataWaitProbe(reporter, share=0.2, floor_ms=5.0, warmup_batches=0, window_batches=5)
+    drive(probe, clock, trainer, batches=6, wait_s=0.001, step_s=0.010, other_s=0.030)
+    assert probe.done and reporter.findings == []
+
+
+def test_without_the_fetchers_hooks_nothing_is_measured_or_reported(clock):
+    reporter = Reporter()
+    probe = DataWaitProbe(reporter, warmup_batches=0, window_batches=5)
+    bare = SimpleNamespace(train_dataloader=SimpleNamespace(num_workers=0, pin_memory=False))
+    for batch_idx in range(8):
+        clock.now += 0.5  # a long gap: but nothing says the loader caused it
+        probe.on_batch_start(bare, None, "train", batch_idx)
+        clock.now += 0.001
+        probe.on_batch_end(bare, None, "train", batch_idx)
+    probe.on_stage_end(bare, None, "train")
+    assert probe.done and reporter.findings == []
 
 
 def test_epoch_starts_and_validation_are_not_data_wait(clock, trainer):
@@ -119,3 +157,18 @@ def test_short_waits_stay_below_the_floor(clock, trainer):
     probe = DataWaitProbe(reporter, share=0.2, floor_ms=5.0, warmup_batches=0, window_batches=5)
     drive(probe, clock, trainer, batches=6, wait_s=0.004, step_s=0.001)  # 80% of the step, but 4 ms
     assert reporter.findings == [] and probe.done
+
+
+def test_a_slow_callback_after_ours_with_in_memory_data_is_clean(lit, make_trainer, make_loader, recorded):
+    """Before, the gap between our batch-end and the next batch-start (which holds this callback's
+    20 ms) counted as waiting for data: 'training waits on data for 9x% of each step'."""
+
+    class SlowBatchEnd(lit.ns.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            time.sleep(0.02)
+
+    advisor = AdvisorCallback(ignore=["LA102"], warmup_batches=1, window_batches=5)
+    with recorded() as caught:
+        trainer = make_trainer(callbacks=[advisor, SlowBatchEnd()], limit_train_batches=8)
+        trainer.fit(lit.BoringModel(), make_loader("tensor", length=32))
+    assert caught.advisor == [] and advisor.findings == []
