@@ -290,3 +290,41 @@ def test_a_broken_check_switches_itself_off_and_the_call_goes_on(monkeypatch):
     finally:
         probe.teardown()
     assert probe.reporter.findings == []
+
+
+def _moves_in(lit, hook_names, move):
+    """A BoringModel whose given hooks run ``move`` (which fails on a machine without a GPU, after the report)."""
+
+    def run_move(self, *args, **kwargs):
+        if hook_names.get("epoch") is None or self.current_epoch == hook_names["epoch"]:
+            try:
+                move()
+            except (RuntimeError, AssertionError):  # no GPU here: the report came first
+                pass
+
+    attributes = {name: run_move for name in hook_names["hooks"]}
+    return type("MovesInHooks", (lit.BoringModel,), attributes)()
+
+
+def cuda_in_setup():
+    torch.zeros(2, device="cuda")  # cuda_in_setup
+
+
+def cuda_call_later():
+    torch.ones(2).cuda()  # cuda_call_later
+
+
+@pytest.mark.skipif(not NO_GPU, reason="the move succeeds on a GPU machine; covered by the report test there")
+@pytest.mark.parametrize("hooks, epoch, move, code", [
+    (["setup"], None, cuda_in_setup, "LA202"),
+    (["configure_model"], None, cuda_in_setup, "LA202"),
+    (["on_fit_start"], None, cuda_in_setup, "LA202"),
+    (["on_train_epoch_start"], 1, cuda_call_later, "LA201"),  # a later epoch, long after the first batches
+])
+def test_hooks_before_and_between_batches_are_watched(lit, make_trainer, make_loader, hooks, epoch, move, code):
+    advisor = AdvisorCallback(ignore=["LA102"])
+    model = _moves_in(lit, {"hooks": hooks, "epoch": epoch}, move)
+    with pytest.warns(AdvisorWarning, match=f"^{code} "):
+        make_trainer(callbacks=[advisor], max_epochs=2, limit_train_batches=4).fit(model, make_loader())
+    assert [(f.code, f.location) for f in advisor.findings] == [(code, f"{__file__}:{line_of(move.__name__)}")]
+    assert_nothing_left_installed(model)

@@ -147,6 +147,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._reporter.user_packages = user_packages(*(obj for obj in user_objects if obj is not None))
         self._hide_lightning_duplicates()
         self._attach_probes(self._make_probes())
+        self._dispatch("on_setup", trainer, pl_module)  # before the module's own setup() runs
 
     @override
     def teardown(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", stage: str) -> None:
@@ -197,6 +198,10 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     @override
     def on_predict_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         self._dispatch("on_stage_end", trainer, pl_module, "predict")
+
+    @override
+    def on_train_epoch_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        self._dispatch("on_epoch_start", trainer, pl_module, "train")
 
     @override
     def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:

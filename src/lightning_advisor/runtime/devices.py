@@ -51,11 +51,24 @@ from lightning_advisor.vocabulary import LIGHTNING_PACKAGES, top_package
 WATCHED_BATCHES = 3
 """Batches observed at the start of each stage; later steps run with nothing installed."""
 
+# Windows that end at the next batch: from the run's setup, and from each training epoch's start.
+_SETUP, _EPOCH_START = "setup", "epoch start"
+_BEFORE_BATCHES = frozenset({_SETUP, _EPOCH_START})
+
 _TENSOR_CUDA = torch.Tensor.cuda
 _TENSOR_TO = torch.Tensor.to
 _CUDA_LITERAL = re.compile(r"cuda(:\d+)?\Z")
 # library frames allowed between the user's frame and a *direct* call: torch's dispatch helpers
-_DISPATCH_MODULES = frozenset({"torch.overrides"})
+_DISPATCH_MODULES = frozenset({
+    "torch.overrides",
+    # torch function modes that pass calls along: `with torch.device(...)`, and Lightning's init and
+    # precision contexts around configure_model()
+    "torch.utils._device",
+    "lightning.fabric.utilities.init",
+    "lightning_fabric.utilities.init",
+    "lightning.fabric.plugins.precision.utils",
+    "lightning_fabric.plugins.precision.utils",
+})
 
 Verdict = Tuple[str, Dict[str, object]]  # (code, message fields) of a finding to report
 
@@ -98,12 +111,25 @@ class DeviceProbe(Probe):
 
     # -- Probe hooks ---------------------------------------------------------------------------
 
+    def on_setup(self, trainer, pl_module) -> None:
+        # the user's setup(), configure_model() and on_fit_start() run before any loop starts
+        self._module_type = type(pl_module)
+        self._open.add(_SETUP)
+        self._sync()
+
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._module_type = type(pl_module)
         self._open.add(stage)
         self._sync()
 
+    def on_epoch_start(self, trainer, pl_module, stage: str) -> None:
+        self._open.add(_EPOCH_START)  # the module's on_train_epoch_start, every epoch, until its first batch
+        self._sync()
+
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+        if self._open & _BEFORE_BATCHES:
+            self._open -= _BEFORE_BATCHES
+            self._sync()
         if batch_idx >= self.batches:
             self._close(stage)
 

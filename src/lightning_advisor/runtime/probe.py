@@ -50,8 +50,14 @@ class Probe:
         """Say once that this check failed; the Callback stops calling it."""
         self.reporter.internal_error(type(self), error)
 
+    def on_setup(self, trainer, pl_module) -> None:
+        """The run is being set up: the user's ``setup``, ``configure_model`` and ``on_fit_start`` come next."""
+
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         """A loop (fit's training or validation, validate, test, predict) begins."""
+
+    def on_epoch_start(self, trainer, pl_module, stage: str) -> None:
+        """A training epoch begins: the Callback's own hook, before the LightningModule's."""
 
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
         """Just before the batch hook (training_step, validation_step, ...) runs."""
@@ -73,6 +79,7 @@ class Probe:
 
 
 HOOKS: Tuple[str, ...] = (
-    "on_stage_start", "on_batch_start", "on_batch_outputs", "on_batch_end", "on_epoch_end", "on_stage_end", "teardown"
+    "on_setup", "on_stage_start", "on_epoch_start", "on_batch_start", "on_batch_outputs", "on_batch_end",
+    "on_epoch_end", "on_stage_end", "teardown",
 )
 """The hooks a probe may override, in the order a batch meets them."""
