@@ -22,15 +22,12 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lightning_advisor.static.dataloaders import is_test_file as in_tests  # the plugin's own notion of a test file
+
 HERE = Path(__file__).resolve().parent
 VERDICTS = HERE / "data" / "accuracy_verdicts.jsonl"
 CORPUS = HERE / "data" / "accuracy_corpus.json"
 _LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>LA\d{3}) (?P<text>.*)$")
-
-
-def in_tests(path: str) -> bool:
-    parts = Path(path).parts
-    return any(p in ("tests", "test") for p in parts[:-1]) or Path(path).name.startswith("test_")
 
 
 def lint(root: Path, paths):
