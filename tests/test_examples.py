@@ -45,7 +45,8 @@ def _advisor_codes(output: str):
 
 
 def test_mistakes_variant_warns_at_run_time():
-    result = _run_example(MISTAKES, "--synthetic")
+    # 12 training batches: LA102 is judged on measured fetches, after a warm-up of 5 and at least 5 measured
+    result = _run_example(MISTAKES, "--synthetic", "--limit-batches", "12")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     codes = _advisor_codes(output)

@@ -43,7 +43,7 @@ def test_reports_exact_codes_lines_columns_and_messages(script):
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "train.py:5:14: " + rule("LA101").render(split="validation", how="shuffle=True"),
-        "train.py:5:14: " + rule("LA102").render(workers=0, suggested=2),
+        "train.py:5:14: " + rule("LA102").render(loader="validation DataLoader", workers=0, suggested=2),
         "train.py:7:15: " + rule("LA101").render(split="validation", how="shuffle=True"),
     ]
 
@@ -74,7 +74,7 @@ def test_min_workers_option_and_config(tmp_path, script):
     (tmp_path / "tox.ini").write_text("[flake8]\nselect = LA\nla-min-workers = 3\n")
     result = flake8("train.py", cwd=tmp_path)
     assert (8, "LA102") in reported_findings(result.stdout)
-    assert rule("LA102").render(workers=2, suggested=3) in result.stdout
+    assert rule("LA102").render(loader="validation DataLoader", workers=2, suggested=3) in result.stdout
 
 
 @pytest.mark.parametrize("value", ["many", "-1", "2.5"])

@@ -60,7 +60,7 @@ _RULES: Tuple[Rule, ...] = (
         code="LA102",
         name="too-few-workers",
         summary="DataLoader with no or too few worker processes",
-        message="DataLoader has num_workers={workers}, too few to keep the model fed; pass num_workers={suggested}",
+        message="{loader} has num_workers={workers}, too few to keep the model fed; pass num_workers={suggested}",
     ),
     Rule(
         code="LA103",

@@ -60,6 +60,8 @@ LIGHTNING_KINDS: Tuple[str, ...] = (MODULE, DATAMODULE, CALLBACK)
 
 VALIDATION, TEST, PREDICTION, EVALUATION = "validation", "test", "prediction", "evaluation"
 """The words a message uses for a loader's split: ``"{split} DataLoader shuffles its data"``."""
+TRAINING = "training"
+"""The word for the training loader: ``"training DataLoader has num_workers=0"``."""
 
 STAGE_SPLITS: Dict[str, str] = {"validate": VALIDATION, "test": TEST, "predict": PREDICTION}
 """The evaluation split each of the Callback's stages reads."""

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from lightning_advisor import AdvisorCallback, AdvisorWarning, rule
-from lightning_advisor.runtime import data_wait
+from lightning_advisor.runtime import data_wait, fetches
 from lightning_advisor.runtime.data_wait import DataWaitProbe
 from lightning_advisor.runtime.report import Reporter
 
@@ -64,6 +64,7 @@ class FakeClock:
 def clock(monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(data_wait, "perf_counter", clock)
+    monkeypatch.setattr(fetches, "perf_counter", clock)
     return clock
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 import warnings
 from typing import Iterator, List, Tuple
 
@@ -22,6 +23,8 @@ from lightning_advisor.runtime.dataloaders import ShuffleProbe
 
 LA101_VAL = ("LA101", "val_dataloaders[0]")
 LA102_TRAIN = ("LA102", "train_dataloader")
+# LA102 judged on one measured batch, so runs of a few batches show it; LA103 would see the same slow data
+QUICK = dict(warmup_batches=0, window_batches=1, ignore=["LA103"])
 
 
 def sites(advisor: AdvisorCallback) -> List[Tuple[str, str]]:
@@ -71,8 +74,8 @@ FAILURE_POINTS = {
     # where the user's code raises -> what the advisor found by then
     "setup": [],
     "configure_optimizers": [],
-    "on_train_start": [LA102_TRAIN],
-    "training_step": [LA102_TRAIN],
+    "on_train_start": [],
+    "training_step": [],  # the first batch: LA102 has measured nothing yet
     "on_validation_start": [LA102_TRAIN, LA101_VAL],
     "validation_step": [LA102_TRAIN, LA101_VAL],
     "on_train_epoch_end": [LA102_TRAIN, LA101_VAL],  # after the epoch's validation
@@ -87,11 +90,11 @@ def test_the_users_exception_propagates_unchanged(lit, make_trainer, make_loader
         raise error
 
     Failing = type("Failing", (lit.BoringModel,), {where: fail})
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(Failing) as caught:
         trainer = make_trainer(callbacks=[advisor], limit_train_batches=3)
         with pytest.raises(UserError) as raised:
-            trainer.fit(Failing(), make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+            trainer.fit(Failing(), make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
     assert raised.value is error and raised.value.__context__ is None
     assert sites(advisor) == FAILURE_POINTS[where]
     assert_reported_once(advisor, caught)
@@ -108,16 +111,17 @@ def test_an_error_in_a_dataset_propagates_unchanged(lit, make_trainer, make_load
         def __getitem__(self, index):
             if index == 5:
                 raise error
+            time.sleep(0.003)  # an expensive decode
             return (torch.randn(4),)
 
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(lit.BoringModel) as caught:
         with pytest.raises(UserError) as raised:
             make_trainer(callbacks=[advisor], limit_train_batches=4).fit(
                 lit.BoringModel(), DataLoader(Corrupt(), batch_size=2)  # noqa: LA102 - the runtime LA102 is expected
             )
     assert raised.value is error
-    assert sites(advisor) == [LA102_TRAIN]
+    assert sites(advisor) == [LA102_TRAIN]  # judged on batch 1, before batch 2 failed
     assert_reported_once(advisor, caught)
 
 
@@ -128,11 +132,11 @@ def test_another_callbacks_exception_propagates_unchanged(lit, make_trainer, mak
         def on_train_batch_end(self, *args):
             raise error
 
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(lit.BoringModel):
         with pytest.raises(UserError) as raised:
-            make_trainer(callbacks=[advisor, Exploding()]).fit(lit.BoringModel(), make_loader("random"))
-    assert raised.value is error and sites(advisor) == [LA102_TRAIN]
+            make_trainer(callbacks=[advisor, Exploding()]).fit(lit.BoringModel(), make_loader("slow"))
+    assert raised.value is error and sites(advisor) == []  # the first batch's end: nothing measured yet
 
 
 def test_a_strict_finding_made_while_cleaning_up_never_replaces_the_users_exception(
@@ -172,46 +176,46 @@ def test_keyboard_interrupt_ends_the_run_as_it_does_without_the_callback(lit, ma
         trainer = make_trainer(callbacks=callbacks, limit_train_batches=4)
         try:
             with pytest.raises(BaseException) as raised:
-                trainer.fit(Interrupted(), make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+                trainer.fit(Interrupted(), make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
         finally:
             signal.signal(signal.SIGINT, handler)  # Lightning ignores SIGINT from then on
         return raised.value, trainer.global_step
 
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(Interrupted) as caught:
         with_advisor = run([advisor])
     without = run([])
     assert (type(with_advisor[0]), getattr(with_advisor[0], "code", None), with_advisor[1]) == (
         type(without[0]), getattr(without[0], "code", None), without[1]
     )
-    assert sites(advisor) == [LA102_TRAIN]
+    assert sites(advisor) == []  # interrupted in batch 1's step, before LA102 had a measured batch
     assert_reported_once(advisor, caught)
 
 
 # -- runs repeated, resumed, and without fit ------------------------------------------------------
 
 def test_fit_twice_on_the_same_trainer(lit, make_trainer, make_loader, guarded):
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(lit.BoringModel) as caught:
         trainer = make_trainer(callbacks=[advisor], max_epochs=1)
         model = lit.BoringModel()
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
         trainer.fit_loop.max_epochs = 2
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
     assert trainer.current_epoch == 2
     assert sites(advisor) == [LA102_TRAIN, LA101_VAL]
     assert_reported_once(advisor, caught)
 
 
 def test_one_callback_on_several_trainers_and_every_entry_point(lit, make_trainer, make_loader, guarded):
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     model = lit.BoringModel()
     with guarded(lit.BoringModel) as caught:
         make_trainer(callbacks=[advisor]).validate(model, make_loader(shuffle=True))
         make_trainer(callbacks=[advisor]).test(model, make_loader(shuffle=True))
         make_trainer(callbacks=[advisor]).predict(model, make_loader(shuffle=True))
-        make_trainer(callbacks=[advisor]).fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
-        make_trainer(callbacks=[advisor]).fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+        make_trainer(callbacks=[advisor]).fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
+        make_trainer(callbacks=[advisor]).fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
     assert sites(advisor) == [
         LA101_VAL, ("LA101", "test_dataloaders[0]"), ("LA101", "predict_dataloaders[0]"), LA102_TRAIN,
     ]
@@ -219,18 +223,18 @@ def test_one_callback_on_several_trainers_and_every_entry_point(lit, make_traine
 
 
 def test_resume_from_a_checkpoint(lit, make_trainer, make_loader, guarded, tmp_path):
-    first, resumed, again = AdvisorCallback(), AdvisorCallback(), AdvisorCallback()
+    first, resumed, again = AdvisorCallback(**QUICK), AdvisorCallback(**QUICK), AdvisorCallback(**QUICK)
     model = lit.BoringModel()
     checkpointing = dict(enable_checkpointing=True, default_root_dir=tmp_path)
     with guarded(lit.BoringModel) as caught:
         trainer = make_trainer(callbacks=[first], **checkpointing)
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
         (checkpoint,) = tmp_path.rglob("*.ckpt")
         trainer = make_trainer(callbacks=[resumed], max_epochs=2, **checkpointing)
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True), ckpt_path=checkpoint)
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True), ckpt_path=checkpoint)
         assert trainer.current_epoch == 2
         trainer = make_trainer(callbacks=[again], max_epochs=3, **checkpointing)
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True), ckpt_path="last")
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True), ckpt_path="last")
     for advisor in (first, resumed, again):
         assert sites(advisor) == [LA102_TRAIN, LA101_VAL]
     assert len(caught.advisor) == 6
@@ -238,15 +242,16 @@ def test_resume_from_a_checkpoint(lit, make_trainer, make_loader, guarded, tmp_p
 
 @pytest.mark.parametrize("options, expected", [
     ({"limit_val_batches": 0}, [LA102_TRAIN]),  # validation never runs: its loader is never used
-    ({"fast_dev_run": True}, [LA102_TRAIN, LA101_VAL]),
+    ({"fast_dev_run": True}, [LA101_VAL]),  # one training batch: LA102 measures none
     ({"num_sanity_val_steps": 2, "max_epochs": 2}, [LA101_VAL, LA102_TRAIN]),  # the sanity check comes first
-    ({"max_steps": 1, "limit_train_batches": 5, "val_check_interval": 1}, [LA102_TRAIN, LA101_VAL]),
+    # validation after every batch: no training batch follows another, so none is measured for LA102
+    ({"max_steps": 3, "limit_train_batches": 5, "val_check_interval": 1}, [LA101_VAL]),
 ])
 def test_trainer_options_that_shorten_or_skip_loops(lit, make_trainer, make_loader, guarded, options, expected):
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(lit.BoringModel) as caught:
         make_trainer(callbacks=[advisor], **options).fit(
-            lit.BoringModel(), make_loader("random"), val_dataloaders=make_loader(shuffle=True)
+            lit.BoringModel(), make_loader("slow"), val_dataloaders=make_loader(shuffle=True)
         )
     assert sites(advisor) == expected
     assert_reported_once(advisor, caught)
@@ -345,18 +350,19 @@ def _loaders(make_loader, kind: str, ns):
     if kind == "plain iterables":
         return Batches(), Batches(), []
     if kind == "dict and list":
-        train = {"images": make_loader("random"), "labels": tensor()}
-        val = [tensor(shuffle=True), make_loader("random")]
-        return train, val, [
-            ("LA102", "train_dataloader['images']"), ("LA101", "val_dataloaders[0]"), ("LA102", "val_dataloaders[1]"),
-        ]
+        # one fetch serves both training loaders: LA102 cannot say which one costs, and stays quiet
+        train = {"images": make_loader("slow"), "labels": tensor()}
+        val = [tensor(shuffle=True), make_loader("slow")]
+        return train, val, [("LA101", "val_dataloaders[0]"), ("LA102", "val_dataloaders[1]")]
     if kind == "CombinedLoader":
-        train = CombinedLoader({"a": make_loader("random"), "b": tensor()}, mode="min_size")
-        val = CombinedLoader([tensor(), tensor(shuffle=True)], mode="sequential")
-        return train, val, [("LA102", "train_dataloader['a']"), ("LA101", "val_dataloaders[1]")]
+        train = CombinedLoader({"a": make_loader("slow"), "b": tensor()}, mode="min_size")
+        val = CombinedLoader([make_loader("slow"), tensor(shuffle=True)], mode="sequential")
+        # LA101 at the loop's start, LA102 once a batch of val_dataloaders[0] is measured
+        return train, val, [("LA101", "val_dataloaders[1]"), ("LA102", "val_dataloaders[0]")]
     if kind == "IterableDataset":
-        stream = DataLoader(Stream(), batch_size=2)  # noqa: LA102 - the runtime LA102 is expected
-        return stream, stream, [LA102_TRAIN, ("LA102", "val_dataloaders[0]")]
+        # a stream lives in the training process: workers would each replay it, so no LA102
+        stream = DataLoader(Stream(), batch_size=2)  # noqa: LA102
+        return stream, stream, []
     if kind == "custom loader and samplers":
         data = torch.utils.data.TensorDataset(torch.randn(8, 4))
         train = LabelledLoader(data, "train", batch_size=2, sampler=TrickySampler(8))
@@ -373,7 +379,7 @@ def _loaders(make_loader, kind: str, ns):
 )
 def test_loader_arrangements(lit, make_trainer, make_loader, guarded, flexible, kind):
     train, val, expected = _loaders(make_loader, kind, lit.ns)
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with guarded(flexible) as caught:
         trainer = make_trainer(callbacks=[advisor])
         trainer.fit(flexible(), train, val_dataloaders=val)
@@ -394,12 +400,12 @@ def test_a_failing_check_is_reported_once_and_only_it_is_switched_off(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(ShuffleProbe, "on_stage_start", broken)
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     model = lit.BoringModel()
     with recorded() as caught:
         trainer = make_trainer(callbacks=[advisor], max_epochs=2)
-        trainer.fit(model, make_loader("random"), val_dataloaders=make_loader(shuffle=True))
-        make_trainer(callbacks=[advisor]).validate(model, make_loader("random", shuffle=True))
+        trainer.fit(model, make_loader("slow"), val_dataloaders=make_loader(shuffle=True))
+        make_trainer(callbacks=[advisor]).validate(model, make_loader("slow", shuffle=True))
         make_trainer(callbacks=[advisor]).test(model, make_loader(shuffle=True))
     assert trainer.current_epoch == 2
     failures = [m for m in caught.advisor if m.startswith("lightning-advisor:")]
@@ -413,10 +419,10 @@ def test_a_check_that_cannot_even_start_is_reported_once(lit, make_trainer, make
         raise RuntimeError("cannot start")
 
     monkeypatch.setattr(ShuffleProbe, "__init__", broken)
-    advisor = AdvisorCallback()
+    advisor = AdvisorCallback(**QUICK)
     with recorded() as caught:
         for _ in range(2):
-            make_trainer(callbacks=[advisor]).validate(lit.BoringModel(), make_loader("random", shuffle=True))
+            make_trainer(callbacks=[advisor]).validate(lit.BoringModel(), make_loader("slow", shuffle=True))
     failures = [m for m in caught.advisor if m.startswith("lightning-advisor:")]
     assert len(failures) == 1 and "cannot start" in failures[0]
     assert sites(advisor) == [("LA102", "val_dataloaders[0]")]
@@ -424,10 +430,10 @@ def test_a_check_that_cannot_even_start_is_reported_once(lit, make_trainer, make
 
 def test_strict_findings_still_stop_a_run(lit, make_trainer, make_loader, guarded):
     """The one exception the callback raises on purpose, in strict mode, is unchanged by all this."""
-    advisor = AdvisorCallback(strict=True)
+    advisor = AdvisorCallback(strict=True, **QUICK)
     with guarded(lit.BoringModel), pytest.warns(AdvisorWarning):
         with pytest.raises(AdvisorError, match="^LA102 "):
-            make_trainer(callbacks=[advisor]).fit(lit.BoringModel(), make_loader("random"))
+            make_trainer(callbacks=[advisor]).fit(lit.BoringModel(), make_loader("slow"))
     assert sites(advisor) == [LA102_TRAIN]
 
 

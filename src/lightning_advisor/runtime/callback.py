@@ -66,16 +66,17 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     Args:
         ignore: rule codes not to check, e.g. ``["LA102"]``.
         strict: raise :class:`~lightning_advisor.AdvisorError` at the first finding instead of warning.
-        min_workers: LA102 reports loaders with fewer worker processes than this, when the machine
-            has CPUs to give them (the flake8 option ``--la-min-workers``).
+        min_workers: LA102 reports loaders with fewer worker processes than this, when fetching
+            their batches measurably costs and the machine has CPUs to give them (the flake8
+            option ``--la-min-workers``).
         data_wait_share: LA103 reports when waiting for data takes more than this share of a
             training step (0 to 1) ...
         data_wait_floor_ms: ... and the mean wait per batch exceeds this many milliseconds, so that
             tiny models with fast in-memory data are left alone.
-        warmup_batches: LA103 measures nothing during the first training batches (worker start-up,
-            warming caches).
-        window_batches: LA103 judges the data wait of this many training batches after the warm-up,
-            or of those measured when training ends sooner (at least 5), then stops measuring.
+        warmup_batches: LA102 and LA103 measure nothing during a loader's first batches (worker
+            start-up, warming caches).
+        window_batches: LA102 and LA103 judge this many measured batches after the warm-up, or
+            those measured when the loop ends sooner (at least 5), then stop measuring.
 
     Raises:
         ValueError: an unknown rule code in ``ignore`` or an argument out of range.
@@ -127,8 +128,8 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     min_workers = property(lambda self: self.options.min_workers, doc="LA102's threshold.")
     data_wait_share = property(lambda self: self.options.data_wait_share, doc="LA103's share of a step.")
     data_wait_floor_ms = property(lambda self: self.options.data_wait_floor_ms, doc="LA103's floor per batch.")
-    warmup_batches = property(lambda self: self.options.warmup_batches, doc="LA103's unmeasured batches.")
-    window_batches = property(lambda self: self.options.window_batches, doc="LA103's measured batches.")
+    warmup_batches = property(lambda self: self.options.warmup_batches, doc="LA102's and LA103's unmeasured batches.")
+    window_batches = property(lambda self: self.options.window_batches, doc="LA102's and LA103's measured batches.")
 
     @property
     def findings(self) -> List[Finding]:
@@ -243,7 +244,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        self._dispatch("on_batch_start", trainer, pl_module, "validate", batch_idx)
+        self._dispatch("on_batch_start", trainer, pl_module, "validate", batch_idx, dataloader_idx)
 
     @override
     def on_validation_batch_end(
@@ -256,7 +257,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         dataloader_idx: int = 0,
     ) -> None:
         self._dispatch("on_batch_outputs", trainer, pl_module, "validate", batch_idx, outputs)
-        self._dispatch("on_batch_end", trainer, pl_module, "validate", batch_idx)
+        self._dispatch("on_batch_end", trainer, pl_module, "validate", batch_idx, dataloader_idx)
 
     @override
     def on_test_batch_start(
@@ -267,7 +268,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        self._dispatch("on_batch_start", trainer, pl_module, "test", batch_idx)
+        self._dispatch("on_batch_start", trainer, pl_module, "test", batch_idx, dataloader_idx)
 
     @override
     def on_test_batch_end(
@@ -280,7 +281,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         dataloader_idx: int = 0,
     ) -> None:
         self._dispatch("on_batch_outputs", trainer, pl_module, "test", batch_idx, outputs)
-        self._dispatch("on_batch_end", trainer, pl_module, "test", batch_idx)
+        self._dispatch("on_batch_end", trainer, pl_module, "test", batch_idx, dataloader_idx)
 
     @override
     def on_predict_batch_start(
@@ -291,7 +292,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        self._dispatch("on_batch_start", trainer, pl_module, "predict", batch_idx)
+        self._dispatch("on_batch_start", trainer, pl_module, "predict", batch_idx, dataloader_idx)
 
     @override
     def on_predict_batch_end(
@@ -303,7 +304,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        self._dispatch("on_batch_end", trainer, pl_module, "predict", batch_idx)
+        self._dispatch("on_batch_end", trainer, pl_module, "predict", batch_idx, dataloader_idx)
 
     # ---- helpers -------------------------------------------------------------------------------
 

@@ -1,12 +1,11 @@
 """LA103, runtime only: the training loop measurably waits on data.
 
-The wait of a step is the time the training loader itself takes to hand over the next batch:
-Lightning's data fetcher brackets every ``next()`` on the loader with two hooks of its own (the
-ones its profiler uses, ``_start_profiler`` / ``_stop_profiler``), and the probe times what runs
-between them. Other callbacks' batch-end work (checkpointing, EMA weights), the module's own hooks
-and the batch's transfer to the device are not data wait and are not counted. The share is taken of
-the whole cycle, from the end of one training batch to the end of the next, over one window of
-batches after a warm-up; then the probe stops measuring and hands the hooks back.
+The wait of a step is the time the training loader itself takes to hand over the next batch, as
+the fetcher's clock (:mod:`lightning_advisor.runtime.fetches`) measures it. Other callbacks'
+batch-end work (checkpointing, EMA weights), the module's own hooks and the batch's transfer to the
+device are not data wait and are not counted. The share is taken of the whole cycle, from the end of
+one training batch to the end of the next, over one window of batches after a warm-up; then the
+probe stops measuring and hands the hooks back.
 
 Where the fetcher has no such hooks (a Lightning version without them), the probe measures
 nothing and reports nothing: the run gave no evidence.
@@ -14,9 +13,10 @@ nothing and reports nothing: the run gave no evidence.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Callable, Optional
+from typing import Optional
 
 from lightning_advisor.runtime.dataloaders import stage_loaders
+from lightning_advisor.runtime.fetches import FetchClock, watch
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
 
@@ -46,13 +46,11 @@ class DataWaitProbe(Probe):
         self._started = 0  # training batches started so far
         self._last_end: Optional[float] = None  # when the previous training batch ended
         self._cycle_start: Optional[float] = None  # that end time, while the current batch is measured
-        self._fetching_since: Optional[float] = None
-        self._fetched = 0.0  # loader time since the previous training batch ended
+        self._clock: Optional[FetchClock] = None
+        self._mark = 0.0  # the clock's total when the previous training batch ended
         self._wait = 0.0
         self._cycle = 0.0
         self._measured = 0
-        self._fetcher: object = None
-        self._hooks: Optional[tuple] = None  # (original start, original stop, our start, our stop)
 
     @classmethod
     def create(cls, reporter: Reporter, options) -> "DataWaitProbe":
@@ -64,39 +62,19 @@ class DataWaitProbe(Probe):
             window_batches=options.window_batches,
         )
 
-    # -- the fetcher's hooks ---------------------------------------------------------------------
-
-    def _watch_fetches(self, trainer) -> bool:
-        """Time the training fetcher's ``next()``; False when it has no hooks to time it by."""
-        fetcher = getattr(getattr(trainer, "fit_loop", None), "_data_fetcher", None)
-        start, stop = getattr(fetcher, "_start_profiler", None), getattr(fetcher, "_stop_profiler", None)
-        if not (callable(start) and callable(stop)):
-            return False
-        if self._hooks is not None and fetcher is self._fetcher and start is self._hooks[2]:
-            return True  # still ours (Lightning sets its own at every epoch's start)
-        ours = (self._timed(start, begin=True), self._timed(stop, begin=False))
-        fetcher._start_profiler, fetcher._stop_profiler = ours
-        self._fetcher, self._hooks = fetcher, (start, stop, *ours)
-        return True
-
-    def _timed(self, original: Callable[[], None], begin: bool) -> Callable[[], None]:
-        def hook() -> None:
-            if begin:
-                self._fetching_since = perf_counter()
-                original()
-            else:
-                original()
-                if self._fetching_since is not None:
-                    self._fetched += perf_counter() - self._fetching_since
-                    self._fetching_since = None
-
-        return hook
+    def _fetched_since_last_batch(self, trainer) -> Optional[float]:
+        """Seconds the training loader spent since the previous batch ended; None without a clock."""
+        clock = watch(getattr(trainer, "fit_loop", None), self)
+        if clock is None:
+            return None
+        if clock is not self._clock:  # a new epoch's fetcher hooks: its clock starts at zero
+            self._clock, self._mark = clock, 0.0
+        return clock.total - self._mark
 
     def _unwatch(self) -> None:
-        fetcher, hooks = self._fetcher, self._hooks
-        self._fetcher = self._hooks = None
-        if hooks is not None and getattr(fetcher, "_start_profiler", None) is hooks[2]:
-            fetcher._start_profiler, fetcher._stop_profiler = hooks[0], hooks[1]
+        if self._clock is not None:
+            self._clock.release(self)
+            self._clock = None
 
     # -- Probe hooks -----------------------------------------------------------------------------
 
@@ -104,23 +82,25 @@ class DataWaitProbe(Probe):
         if stage != "train":
             self._last_end = None  # an evaluation loop ran in between: not a training cycle
 
-    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self.done or stage != "train":
             return
-        if not self._watch_fetches(trainer):
+        fetched = self._fetched_since_last_batch(trainer)
+        if fetched is None:
             self.done = True  # no evidence to be had in this run
             return
         self._started += 1
         if self._last_end is not None and batch_idx > 0 and self._started > self.warmup_batches:
-            self._wait += self._fetched
+            self._wait += fetched
             self._cycle_start = self._last_end
 
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self.done or stage != "train":
             return
         now = perf_counter()
         self._last_end = now
-        self._fetched = 0.0  # the next batch's fetch comes after this
+        if self._clock is not None:
+            self._mark = self._clock.total  # the next batch's fetch comes after this
         if self._cycle_start is None:
             return
         self._cycle += now - self._cycle_start

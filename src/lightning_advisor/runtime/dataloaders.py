@@ -7,21 +7,26 @@ a ``LightningDataModule``, samplers Lightning injected for DDP, and this machine
 from __future__ import annotations
 
 import os
-from typing import Iterator, Mapping, Optional, Tuple
+from time import perf_counter
+from typing import Dict, Iterator, Mapping, Optional, Tuple
 
 from torch.utils.data import (
     BatchSampler,
+    ConcatDataset,
     DataLoader,
+    IterableDataset,
     RandomSampler,
+    Subset,
     SubsetRandomSampler,
     TensorDataset,
     WeightedRandomSampler,
 )
 
 from lightning_advisor.runtime._lightning import COMBINED_LOADERS
+from lightning_advisor.runtime.fetches import FetchClock, stage_loop, watch
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
-from lightning_advisor.vocabulary import STAGE_SPLITS
+from lightning_advisor.vocabulary import STAGE_SPLITS, TRAINING
 
 WORKER_CAP = 8
 """Most workers LA102 suggests per loader: past this, more workers rarely pay for their memory."""
@@ -45,10 +50,10 @@ def usable_cpus() -> int:
 def suggested_workers(processes: int) -> int:
     """Workers per DataLoader this machine can give each of ``processes`` processes on this node.
 
-    The usable CPUs shared out between the processes, at most ``WORKER_CAP``: the catalog's advice,
-    ``min(os.cpu_count(), 8)``, for one process.
+    Each process's share of the usable CPUs, less the one the process itself trains on, at most
+    ``WORKER_CAP``: on a 2-CPU machine, one worker.
     """
-    return max(0, min(WORKER_CAP, usable_cpus() // max(1, processes)))
+    return max(0, min(WORKER_CAP, usable_cpus() // max(1, processes) - 1))
 
 
 def stage_loaders(trainer, stage: str) -> Iterator[Tuple[str, object]]:
@@ -138,31 +143,159 @@ class ShuffleProbe(Probe):
                 self.reporter.report("LA101", key=where, split=split, how=how)
 
 
-class WorkersProbe(Probe):
-    """LA102: a loader with fewer workers than ``min_workers`` when this machine has more to give.
+FETCH_SHARE = 0.05
+"""LA102's evidence: fetching a loader's batches takes at least this share of its loop's time..."""
+FETCH_FLOOR_MS = 1.0
+"""... and at least this many milliseconds per batch: below either, workers would have little to take over."""
+MIN_MEASURED = 5
+"""Fewest measured batches LA102 judges a loader on, when its loop ends before the window is full."""
 
-    As in the static rule, loaders over an in-memory ``TensorDataset`` are left alone: there is
-    nothing to load, and worker processes would only add overhead.
+
+def lives_in_memory(dataset: object) -> bool:
+    """A ``TensorDataset``, or a ``Subset`` / ``ConcatDataset`` / ``random_split`` of them: nothing to load."""
+    if isinstance(dataset, TensorDataset):
+        return True
+    if isinstance(dataset, Subset):
+        return lives_in_memory(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return all(map(lives_in_memory, dataset.datasets))
+    return False
+
+
+class _Measure:
+    """One loader's measured batches, over all its loop's runs: time fetching them, and the loop's time."""
+
+    __slots__ = ("where", "loader", "seen", "count", "fetched", "cycle")
+
+    def __init__(self, where: str, loader: DataLoader) -> None:
+        self.where, self.loader = where, loader
+        self.seen = self.count = 0
+        self.fetched = self.cycle = 0.0
+
+
+class _Loop:
+    """One running loop: the fetcher's clock, where it stood at the last batch end, the loaders measured."""
+
+    __slots__ = ("measures", "clock", "mark", "last_end")
+
+    def __init__(self, measures: Dict[int, _Measure]) -> None:
+        self.measures = measures  # by dataloader_idx
+        self.clock: Optional[FetchClock] = None
+        self.mark = 0.0  # the clock's total when the loop's previous batch ended...
+        self.last_end: Optional[float] = None  # ... and when that was
+
+
+class WorkersProbe(Probe):
+    """LA102: a loader with fewer workers than ``min_workers``, whose fetching measurably costs.
+
+    Each loop's loaders are measured, not guessed at: after ``warmup_batches`` of a loader, over a
+    window of ``window_batches`` (carried across epochs, for evaluation loops of a few batches), the
+    fetcher's clock gives the time spent fetching each batch against the loop's time per batch.
+    Reported when fetching takes at least ``FETCH_FLOOR_MS`` a batch and ``FETCH_SHARE`` of the loop,
+    and this machine has more workers to give. Never measured, and never reported: loaders over
+    in-memory ``TensorDataset`` data, ``IterableDataset`` s (they live in the training process, and
+    each worker would replay the whole stream), the sanity check, a training loop of several loaders
+    (one fetch serves them all: the cost cannot be put on one), and runs whose fetcher has no hooks.
     """
 
     codes = ("LA102",)
 
-    def __init__(self, reporter: Reporter, min_workers: int = 2) -> None:
+    def __init__(
+        self, reporter: Reporter, min_workers: int = 2, warmup_batches: int = 5, window_batches: int = 20
+    ) -> None:
         super().__init__(reporter)
         self.min_workers = min_workers
+        self.warmup_batches = warmup_batches
+        self.window_batches = window_batches
+        self._measures: Dict[Tuple[str, str], Optional[_Measure]] = {}  # (stage, where): None once judged
+        self._loops: Dict[str, _Loop] = {}  # the loops running now, by stage
 
     @classmethod
     def create(cls, reporter: Reporter, options) -> "WorkersProbe":
-        return cls(reporter, min_workers=options.min_workers)
+        return cls(
+            reporter,
+            min_workers=options.min_workers,
+            warmup_batches=options.warmup_batches,
+            window_batches=options.window_batches,
+        )
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
-        suggested = None
-        for where, loader in stage_loaders(trainer, stage):
-            if not isinstance(loader, DataLoader) or loader.num_workers >= self.min_workers:
-                continue
-            if isinstance(loader.dataset, TensorDataset):
-                continue
-            if suggested is None:
-                suggested = suggested_workers(trainer.num_devices)
-            if suggested > loader.num_workers:
-                self.reporter.report("LA102", key=where, workers=loader.num_workers, suggested=suggested)
+        self._end(stage)
+        if stage != "train" and "train" in self._loops:
+            self._loops["train"].last_end = None  # evaluation in between: not a training batch's time
+        if getattr(trainer, "sanity_checking", False):
+            return
+        loaders = list(stage_loaders(trainer, stage))
+        if stage == "train" and len(loaders) > 1:
+            return
+        measures = {}
+        for index, (where, loader) in enumerate(loaders):
+            key = (stage, where)
+            if key not in self._measures and self._few_workers(loader):
+                self._measures[key] = _Measure(where, loader)
+            if self._measures.get(key) is not None:
+                measures[index] = self._measures[key]
+        if measures:
+            self._loops[stage] = _Loop(measures)
+
+    def _few_workers(self, loader: object) -> bool:
+        if not isinstance(loader, DataLoader) or loader.num_workers >= self.min_workers:
+            return False
+        return not (isinstance(loader.dataset, IterableDataset) or lives_in_memory(loader.dataset))
+
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
+        loop = self._loops.get(stage)
+        if loop is None:
+            return
+        now = perf_counter()
+        if loop.clock is None or not loop.clock.installed:
+            # the loop's first batch, or Lightning's own hooks again (a new training epoch): the clock
+            # goes in for the batches after this one
+            loop.clock, loop.mark, loop.last_end = watch(stage_loop(trainer, stage), self), 0.0, now
+            if loop.clock is None:
+                self._end(stage)  # no evidence to be had in this loop
+            return
+        total = loop.clock.total
+        measure = loop.measures.get(dataloader_idx)
+        if measure is not None and loop.last_end is not None:
+            measure.seen += 1
+            if measure.seen > self.warmup_batches:
+                measure.count += 1
+                measure.fetched += total - loop.mark
+                measure.cycle += now - loop.last_end
+                if measure.count >= self.window_batches:
+                    self._judge(trainer, stage, dataloader_idx)
+        loop.mark, loop.last_end = total, now
+
+    def on_stage_end(self, trainer, pl_module, stage: str) -> None:
+        loop = self._loops.get(stage)
+        if loop is not None:
+            for index, measure in list(loop.measures.items()):
+                if measure.count >= min(MIN_MEASURED, self.window_batches):
+                    self._judge(trainer, stage, index)
+        self._end(stage)
+
+    def teardown(self) -> None:
+        for stage in list(self._loops):
+            self._end(stage)
+
+    def _end(self, stage: str) -> None:
+        loop = self._loops.pop(stage, None)
+        if loop is not None and loop.clock is not None:
+            loop.clock.release(self)
+
+    def _judge(self, trainer, stage: str, index: int) -> None:
+        loop = self._loops[stage]
+        measure = loop.measures.pop(index)
+        self._measures[(stage, measure.where)] = None
+        if not loop.measures:
+            self._end(stage)  # every loader of this loop judged: no per-batch cost from here on
+        fetch_ms = 1000.0 * measure.fetched / measure.count
+        if fetch_ms < FETCH_FLOOR_MS or measure.fetched < FETCH_SHARE * measure.cycle:
+            return
+        suggested = suggested_workers(trainer.num_devices)
+        if suggested > measure.loader.num_workers:
+            loader = f"{STAGE_SPLITS.get(stage, TRAINING)} DataLoader"
+            self.reporter.report(
+                "LA102", key=measure.where, loader=loader, workers=measure.loader.num_workers, suggested=suggested
+            )

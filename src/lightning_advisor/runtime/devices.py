@@ -126,14 +126,14 @@ class DeviceProbe(Probe):
         self._open.add(_EPOCH_START)  # the module's on_train_epoch_start, every epoch, until its first batch
         self._sync()
 
-    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._open & _BEFORE_BATCHES:
             self._open -= _BEFORE_BATCHES
             self._sync()
         if batch_idx >= self.batches:
             self._close(stage)
 
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if batch_idx + 1 >= self.batches:
             self._close(stage)
 

@@ -136,7 +136,7 @@ class ModeProbe(Probe):
         self._enter_stretch(checking=False)
 
     @_undo_on_error
-    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._calls:
             self._flush()
         if stage in _EVALUATION_STAGES and batch_idx < self.batches:
@@ -145,7 +145,7 @@ class ModeProbe(Probe):
             self._uninstall()
 
     @_undo_on_error
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._calls:
             self._flush()
         if batch_idx < self.batches or _last_training_batch(trainer, stage, batch_idx):

@@ -59,10 +59,10 @@ class Probe:
     def on_epoch_start(self, trainer, pl_module, stage: str) -> None:
         """A training epoch begins: the Callback's own hook, before the LightningModule's."""
 
-    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         """Just before the batch hook (training_step, validation_step, ...) runs."""
 
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int) -> None:
+    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         """Just after the batch hook ran."""
 
     def on_batch_outputs(self, trainer, pl_module, stage: str, batch_idx: int, outputs: Any) -> None:

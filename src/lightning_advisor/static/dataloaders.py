@@ -14,7 +14,7 @@ from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, TRAINER, torch_data_class
 from lightning_advisor.syntax import last_name, loop_runs_once
 from lightning_advisor.static.splits import says_train, split_of
-from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, VALIDATION
+from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, TRAINING, VALIDATION
 
 _BATCH_SAMPLER = torch_data_class("BatchSampler")
 _SUBSET = torch_data_class("Subset")
@@ -51,7 +51,10 @@ def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Di
     # too few workers in every configuration the code can run with
     counts = [_too_few_workers(ctx, call, arguments, options.min_workers) for arguments in configurations]
     if None not in counts:
-        yield Diagnostic(call, "LA102", {"workers": max(counts), "suggested": options.min_workers})
+        split = loader_split(ctx, call, configurations[0].get("dataset"))
+        loader = f"{split} DataLoader" if split else "DataLoader"
+        fields = {"loader": loader, "workers": max(counts), "suggested": options.min_workers}
+        yield Diagnostic(call, "LA102", fields)
 
 
 def _arguments(ctx: ModuleContext, call: ast.Call, expanded: Optional[Dict[str, ast.AST]] = None) -> Dict[str, ast.AST]:
@@ -165,6 +168,18 @@ def evaluation_split(ctx: ModuleContext, call: ast.Call, dataset: Optional[ast.A
         or _split_from_trainer_call(ctx, call)
         or (_split_of_dataset(ctx, dataset) if dataset is not None else None)
     )
+
+
+def loader_split(ctx: ModuleContext, call: ast.Call, dataset: Optional[ast.AST]) -> Optional[str]:
+    """The split a DataLoader call serves, training included, where the code says it; else None."""
+    if _in_function(ctx, call, "train_dataloader") or any(says_train(n) for n in _target_names(ctx, call) if n):
+        return TRAINING
+    return evaluation_split(ctx, call, dataset)
+
+
+def _in_function(ctx: ModuleContext, call: ast.Call, name: str) -> bool:
+    function = ctx.enclosing_function(call)
+    return function is not None and function.name == name
 
 
 def _split_from_hook(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
