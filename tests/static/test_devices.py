@@ -292,3 +292,20 @@ def test_a_lightning_base_in_a_src_layout_package_is_found_from_any_working_dire
     elsewhere.mkdir()
     result = flake8("--isolated", "--select", "LA", str(package / "train.py"), cwd=elsewhere)
     assert result.stdout.startswith(f"{package / 'train.py'}:7:16: LA201 "), result.stdout + result.stderr
+
+
+def test_stdin_without_a_display_name_finds_a_src_layout_base_from_the_project_root(tmp_path):
+    """An editor piping the buffer with no file name, from the project's root: ``pkg`` is under ``src/``."""
+    from rulebook import flake8
+
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text("import lightning as L\n\n\nclass Base(L.LightningModule):\n    pass\n")
+    source = "from pkg.models import Base\n\n\nclass Net(Base):\n    def forward(self, x):\n        return x.cuda()\n"
+    result = flake8("--isolated", "--select", "LA", "-", stdin=source, cwd=tmp_path)
+    assert result.stdout.startswith("stdin:6:16: LA201 "), result.stdout + result.stderr
+    # from somewhere else, nothing says what pkg is: quiet
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert flake8("--isolated", "--select", "LA", "-", stdin=source, cwd=elsewhere).stdout == ""

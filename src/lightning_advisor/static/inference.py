@@ -43,12 +43,20 @@ def find_module(qualified_module: str, context_file: str) -> Optional[str]:
 
 
 def _from_package_root(modutils, parts, here: str) -> Optional[str]:
-    """``pkg.models`` from ``src/pkg/train.py``: looked up in ``src/``, the folder above the top package."""
+    """``pkg.models`` from ``src/pkg/train.py``: looked up in ``src/``, the folder above the top package.
+
+    From a file outside any package (``train.py`` at a project's root, or stdin read from there) it is
+    looked up in that folder's ``src/``.
+    """
     root = here
     while os.path.isfile(os.path.join(root, "__init__.py")):
         root = os.path.dirname(root)
     if root == here:
-        return None  # not in a package: the file's folder is searched anyway
+        # not in a package (the file's folder is searched anyway): a project root with a src layout,
+        # as stdin without --stdin-display-name is seen from the current directory
+        root = os.path.join(here, "src")
+        if not os.path.isdir(root):
+            return None
     try:
         return modutils.file_from_modpath(parts, path=[root])
     except Exception:

@@ -20,6 +20,7 @@ from lightning_advisor.static.registry import CHECKS
 
 LOG = logging.getLogger("flake8.lightning_advisor")
 _TRIGGERS = (TORCH_PACKAGE, "lightning")  # words any file importing torch or Lightning contains
+_CUDA = "cuda"  # LA201 / LA202 in a subclass of the project's own LightningModule need no torch import
 
 
 class AdvisorPlugin:
@@ -49,14 +50,14 @@ class AdvisorPlugin:
         cls.options = configuration.options_from(options)
 
     def run(self) -> Iterator[Tuple[int, int, str, Type["AdvisorPlugin"]]]:
-        if self.lines is not None and not any(t in line for line in self.lines for t in _TRIGGERS):
-            return  # plain Python: nothing imports torch or Lightning
+        if self.lines is not None and not any(t in line for line in self.lines for t in _TRIGGERS + (_CUDA,)):
+            return  # plain Python: nothing imports torch or Lightning, nothing says cuda
         try:
             ctx = ModuleContext(self.tree, self.filename, self.lines)
         except Exception:  # never break the user's flake8 run
             LOG.warning("lightning-advisor could not analyse %s", self.filename, exc_info=True)
             return
-        if not ctx.imports.uses_torch:
+        if not ctx.imports.uses_torch and not self._mentions_cuda():
             return
         for check in CHECKS:
             try:
@@ -74,6 +75,11 @@ class AdvisorPlugin:
                     self._internal_error(check, node)
                     continue
                 yield from reports
+
+    def _mentions_cuda(self) -> bool:
+        if self.lines is None:
+            return True  # no text to look at (flake8 always gives it): let the checks decide
+        return any(_CUDA in line for line in self.lines)
 
     def _internal_error(self, check, node) -> None:
         LOG.warning(
