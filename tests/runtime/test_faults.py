@@ -8,6 +8,7 @@ hooks, wrapped ``cuda`` methods) is left behind.
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 import time
 import warnings
@@ -32,11 +33,13 @@ def sites(advisor: AdvisorCallback) -> List[Tuple[str, str]]:
 
 
 def _installed(model_class: type) -> tuple:
-    """What the probes may install while a run is on."""
+    """What the probes may install while a run is on: modes, global and per-module hooks, wrapped methods."""
+    modules = [o for o in gc.get_objects() if issubclass(type(o), torch.nn.Module)]  # not weak proxies
     return (
         torch._C._len_torch_function_stack(),
         len(torch_module._global_forward_hooks),
         len(torch_module._global_forward_pre_hooks),
+        sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in modules),
         [owner.__dict__.get("cuda") for owner in model_class.__mro__],
     )
 

@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 import torch
 from torch.overrides import TorchFunctionMode
 
+from lightning_advisor.runtime import compiled
 from lightning_advisor.runtime.frames import (
     call_source,
     find_user_frame,
@@ -107,6 +108,8 @@ class DeviceProbe(Probe):
         self._mode: Optional[_DeviceCalls] = None
         self._wrapped: List[Tuple[type, Any]] = []  # (class, original cuda) while wrapped
         self._module_type: Optional[type] = None
+        self._compiled: Optional[compiled.CompiledCode] = None
+        self._paused_mode: Optional[_DeviceCalls] = None  # taken off while the model's compiled code runs
         self._failed = False
 
     # -- Probe hooks ---------------------------------------------------------------------------
@@ -114,11 +117,13 @@ class DeviceProbe(Probe):
     def on_setup(self, trainer, pl_module) -> None:
         # the user's setup(), configure_model() and on_fit_start() run before any loop starts
         self._module_type = type(pl_module)
+        self._step_aside_from(pl_module)
         self._open.add(_SETUP)
         self._sync()
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._module_type = type(pl_module)
+        self._step_aside_from(pl_module)  # configure_model() may have compiled parts since setup
         self._open.add(stage)
         self._sync()
 
@@ -143,6 +148,35 @@ class DeviceProbe(Probe):
     def teardown(self) -> None:
         self._open.clear()
         self._uninstall()
+        compiled.detach(self._compiled, self._pause)
+        self._compiled = None
+
+    # -- compiled code -------------------------------------------------------------------------
+
+    def _step_aside_from(self, pl_module) -> None:
+        if self._compiled is not None and self._compiled.root is pl_module:
+            return
+        compiled.detach(self._compiled, self._pause)
+        self._compiled = compiled.attach(pl_module, self._pause, self._resume)
+
+    def _pause(self) -> None:
+        """The model's compiled code starts: no mode of ours on the stack for dynamo to guard on."""
+        try:
+            if self._mode is not None and self._paused_mode is None:
+                _remove_function_mode(self._mode)
+                self._paused_mode = self._mode
+        except Exception as error:  # inside the user's call: contain it
+            self._failed = True
+            self.fail(error)
+
+    def _resume(self) -> None:
+        mode, self._paused_mode = self._paused_mode, None
+        try:
+            if mode is not None and mode is self._mode:
+                torch._C._push_on_torch_function_stack(mode)
+        except Exception as error:
+            self._failed = True
+            self.fail(error)
 
     # -- the window ----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """LA301 / LA302 at run time: evaluation in training mode or with autograd on.
 
-Two situations, both watched through global module forward hooks that fire only for the
-LightningModule and its submodules:
+Two situations, both watched through forward hooks on the LightningModule and its submodules
+(none on modules that run inside compiled code: see :mod:`lightning_advisor.runtime.compiled`):
 
 * **Inside Lightning's evaluation loops.** During the first batches of ``validate`` and
   ``test``, every call of one of the model's modules is checked as it happens: that is
@@ -31,10 +31,9 @@ the LightningModule's. An evaluation pass between later batches (after batch 7 o
 say) is missed: that is the price of the next point.
 
 Cost: nothing is installed during steps, nor between batches after the first ``batches``
-of a stage, so steady-state steps pay nothing. While installed, the two global hooks put
-every ``nn.Module`` call on PyTorch's slower hooked path (a dict lookup for modules that
-are not the model's). The stack is only walked for calls already in training mode or
-with autograd on.
+of a stage, so steady-state steps pay nothing. While installed, the hooks put the model's
+module calls on PyTorch's slower hooked path. The stack is only walked for calls already in
+training mode or with autograd on. While the model's compiled code runs, the hooks are off.
 """
 from __future__ import annotations
 
@@ -44,9 +43,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import torch
-from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from lightning_advisor.errors import RAISED_ON_PURPOSE
+from lightning_advisor.runtime import compiled
 from lightning_advisor.runtime.frames import Site, called_model, find_user_frame, library_modules, site_of
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
@@ -119,7 +118,10 @@ class ModeProbe(Probe):
         self._names: Dict[int, str] = {}  # id(module) -> "LitModel.encoder"
         self._parents: Dict[int, torch.nn.Module] = {}
         self._modules: List[torch.nn.Module] = []  # keeps the ids above valid
+        self._hooked: List[torch.nn.Module] = []  # the modules that get hooks: not inside compiled code
+        self._compiled: Optional[compiled.CompiledCode] = None
         self._handles: list = []
+        self._paused_handles = False  # hooks taken off while compiled code runs, to put back after
         self._checking = False  # inside one of the first evaluation steps
         self._depth = 0  # nesting of the model's module calls
         self._open_call: Optional[_Calls] = None
@@ -165,11 +167,17 @@ class ModeProbe(Probe):
             self._flush()
         finally:
             self._uninstall()
-            self._names, self._parents, self._modules = {}, {}, []
+            compiled.detach(self._compiled, self._pause)
+            self._compiled = None
+            self._names, self._parents, self._modules, self._hooked = {}, {}, [], []
 
     # -- stretches between boundaries ----------------------------------------------------------
 
     def _index(self, pl_module: torch.nn.Module) -> None:
+        if self._compiled is None or self._compiled.root is not pl_module:
+            compiled.detach(self._compiled, self._pause)
+            self._compiled = compiled.attach(pl_module, self._pause, self._resume)
+        inside = self._compiled.inside if self._compiled is not None else ()
         root = type(pl_module).__name__
         names: Dict[int, str] = {}
         parents: Dict[int, torch.nn.Module] = {}
@@ -180,6 +188,7 @@ class ModeProbe(Probe):
             for child in module.children():
                 parents.setdefault(id(child), module)
         self._names, self._parents, self._modules = names, parents, modules
+        self._hooked = [module for module in modules if id(module) not in inside]
 
     def _enter_stretch(self, checking: bool) -> None:
         self._checking = checking
@@ -189,17 +198,42 @@ class ModeProbe(Probe):
         if self._failed or not self._names:
             self._uninstall()
         elif not self._handles:
-            self._handles = [
-                register_module_forward_pre_hook(self._before_forward),
-                register_module_forward_hook(self._after_forward, always_call=True),
-            ]
+            self._install()
+
+    def _install(self) -> None:
+        handles = []
+        for module in self._hooked:
+            handles.append(module.register_forward_pre_hook(self._before_forward))
+            handles.append(module.register_forward_hook(self._after_forward, always_call=True))
+        self._handles = handles
 
     def _uninstall(self) -> None:
+        self._remove_handles()
+        self._paused_handles = False
+        self._depth = 0
+        self._open_call = None
+
+    def _remove_handles(self) -> None:
         handles, self._handles = self._handles, []
         for handle in handles:
             handle.remove()
-        self._depth = 0
-        self._open_call = None
+
+    def _pause(self) -> None:
+        """The model's compiled code starts: no hooks of ours for dynamo to trace."""
+        try:
+            if self._handles:
+                self._remove_handles()
+                self._paused_handles = True
+        except Exception as error:  # inside the user's call: contain it
+            self._fail(error)
+
+    def _resume(self) -> None:
+        try:
+            if self._paused_handles and not self._failed:
+                self._paused_handles = False
+                self._install()
+        except Exception as error:
+            self._fail(error)
 
     def _flush(self) -> None:
         """Decide on the calls of the stretch that just ended."""
