@@ -328,3 +328,15 @@ def test_hooks_before_and_between_batches_are_watched(lit, make_trainer, make_lo
         make_trainer(callbacks=[advisor], max_epochs=2, limit_train_batches=4).fit(model, make_loader())
     assert [(f.code, f.location) for f in advisor.findings] == [(code, f"{__file__}:{line_of(move.__name__)}")]
     assert_nothing_left_installed(model)
+
+
+def test_a_users_failing_torch_call_shows_no_frame_of_ours_where_tracebacks_hide_them(lit, make_trainer, make_loader):
+    class Failing(lit.BoringModel):
+        def training_step(self, batch, batch_idx):
+            return torch.zeros(-1, device="cpu")  # the user's own mistake
+
+    with pytest.raises(RuntimeError, match="negative") as raised:
+        make_trainer(callbacks=[AdvisorCallback()]).fit(Failing(), make_loader())
+    shown = [str(entry.path) for entry in raised.traceback.filter(raised)]
+    assert shown[-1] == __file__  # the user's line is where it ends
+    assert not [path for path in shown if "lightning_advisor" in path]

@@ -230,12 +230,27 @@ def test_manual_evaluation_is_reported_once(lit, make_trainer, make_loader):
 def test_validation_after_self_train(lit, make_trainer, make_loader):
     class Model(Classifier, lit.BoringModel):
         def on_validation_epoch_start(self):
-            self.train()
+            self.train()  # train at the epoch's start
+
+    advisor = AdvisorCallback()
+    with pytest.warns(AdvisorWarning, match="^LA301 ") as caught:
+        make_trainer(callbacks=[advisor]).fit(Model(), make_loader(), val_dataloaders=make_loader())
+    # reported where the model was put in training mode, not where the step then called it
+    assert findings(advisor) == [("LA301", la301("Model"), here("train at the epoch's start"))]
+    warned = [(w.filename, w.lineno) for w in caught if issubclass(w.category, AdvisorWarning)]
+    assert warned == [(__file__, line_of("train at the epoch's start"))]
+
+
+def test_train_called_inside_the_step_is_reported_at_that_call(lit, make_trainer, make_loader):
+    class Model(Classifier, lit.BoringModel):
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
+            self.train()  # train inside the step
+            return self(batch[0]).sum()
 
     advisor = AdvisorCallback()
     with pytest.warns(AdvisorWarning, match="^LA301 "):
-        make_trainer(callbacks=[advisor]).fit(Model(), make_loader(), val_dataloaders=make_loader())
-    assert findings(advisor) == [("LA301", la301("Model"), "Model")]
+        make_trainer(callbacks=[advisor]).validate(Model(), make_loader())
+    assert findings(advisor) == [("LA301", la301("Model"), here("train inside the step"))]
 
 
 def test_test_step_after_a_submodule_was_put_in_training_mode(lit, make_trainer, make_loader):
@@ -246,7 +261,9 @@ def test_test_step_after_a_submodule_was_put_in_training_mode(lit, make_trainer,
     advisor = AdvisorCallback()
     with pytest.warns(AdvisorWarning, match="^LA301 "):
         make_trainer(callbacks=[advisor]).test(Model(), make_loader())
-    assert findings(advisor) == [("LA301", la301("Model.dropout"), "Model.dropout")]
+    assert findings(advisor) == [
+        ("LA301", la301("Model.dropout"), here("the LightningModule's hook runs after the Callback's"))
+    ]
 
 
 def test_validation_step_with_autograd_on(lit, make_trainer, make_loader):

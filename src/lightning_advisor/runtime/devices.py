@@ -82,6 +82,9 @@ class _DeviceCalls(TorchFunctionMode):
         self._inspect = inspect
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        # an error in the user's call passes through this frame: tracebacks that honour the
+        # convention (pytest's, IPython's and so Jupyter's) leave it out
+        __tracebackhide__ = True  # noqa: F841
         if kwargs is None:
             kwargs = {}
         if func is _TENSOR_CUDA or func is _TENSOR_TO or "device" in kwargs:

@@ -122,6 +122,8 @@ class ModeProbe(Probe):
         self._compiled: Optional[compiled.CompiledCode] = None
         self._handles: list = []
         self._paused_handles = False  # hooks taken off while compiled code runs, to put back after
+        self._switched: Dict[int, Site] = {}  # id(module) -> the user's line that called its .train()
+        self._module_train: Optional[Any] = None  # nn.Module.train as it was, while ours is in
         self._checking = False  # inside one of the first evaluation steps
         self._depth = 0  # nesting of the model's module calls
         self._open_call: Optional[_Calls] = None
@@ -134,6 +136,7 @@ class ModeProbe(Probe):
     @_undo_on_error
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._flush()
+        self._switched = {}
         self._index(pl_module)
         self._enter_stretch(checking=False)
 
@@ -206,6 +209,9 @@ class ModeProbe(Probe):
             handles.append(module.register_forward_pre_hook(self._before_forward))
             handles.append(module.register_forward_hook(self._after_forward, always_call=True))
         self._handles = handles
+        if self._module_train is None:
+            self._module_train = original = torch.nn.Module.train
+            torch.nn.Module.train = self._watching_train(original)
 
     def _uninstall(self) -> None:
         self._remove_handles()
@@ -217,6 +223,29 @@ class ModeProbe(Probe):
         handles, self._handles = self._handles, []
         for handle in handles:
             handle.remove()
+        original, self._module_train = self._module_train, None
+        if original is not None and getattr(torch.nn.Module.train, "__wrapped__", None) is original:
+            torch.nn.Module.train = original  # one someone put over ours stays: ours passes through then
+
+    def _watching_train(self, original):
+        probe = self
+
+        @functools.wraps(original)
+        def train(module, mode: bool = True):
+            if mode and probe._module_train is not None and id(module) in probe._names:
+                probe._saw_train(module, sys._getframe(1))
+            return original(module, mode)
+
+        return train
+
+    def _saw_train(self, module: torch.nn.Module, caller) -> None:
+        """The user's line that put one of the model's modules in training mode: where LA301 points."""
+        try:
+            user, _ = find_user_frame(caller, self.reporter.user_packages)
+            if user is not None:
+                self._switched[id(module)] = site_of(user)
+        except Exception as error:  # inside the user's call: contain it
+            self._fail(error)
 
     def _pause(self) -> None:
         """The model's compiled code starts: no hooks of ours for dynamo to trace."""
@@ -290,7 +319,8 @@ class ModeProbe(Probe):
                 break
             module = parent
         name = self._names[id(module)]
-        self.reporter.report("LA301", key=name, model=name)
+        # at the user's .train() that did it, when one ran while the probe watched; else named only
+        self.reporter.report("LA301", site=self._switched.get(id(module)), key=name, model=name)
 
     def _record_call(self, module: torch.nn.Module, name: str, caller) -> Optional[_Calls]:
         """Count a top-level call of the model by a user line, if it can be a finding."""
