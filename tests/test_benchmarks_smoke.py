@@ -86,3 +86,38 @@ def test_documented_commands_name_real_scripts_and_options():
             assert usage.returncode == 0, usage.stderr
             for option in re.findall(r"(--[\w-]+)", options):
                 assert option in usage.stdout, (document, script, option)
+
+
+def test_same_ending_finds_both_programs_end_alike():
+    pytest.importorskip("lightning.pytorch")
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "same_ending.py"), "--epochs", "1", "--batches", "8"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("mnist_")]
+    assert [line.split(":")[0] for line in lines] == ["mnist_clean", "mnist_mistakes"]
+    assert all(line.endswith("status same, global step same, metrics same, weights same") for line in lines)
+
+
+def test_lightning_suite_comparison_lists_each_difference(tmp_path):
+    import json
+
+    rows = {
+        "without": [("t::a", "passed", ""), ("t::b", "passed", ""), ("t::c", "skipped", "")],
+        "with": [("t::a", "passed", ""), ("t::b", "failed", "AssertionError: 3 callbacks"), ("t::c", "skipped", "")],
+    }
+    for arm, outcomes in rows.items():
+        (tmp_path / f"{arm}.jsonl").write_text("".join(
+            json.dumps({"test": t, "outcome": o, "failure": f, "internal_errors": []}) + "\n" for t, o, f in outcomes
+        ))
+    out = tmp_path / "compare.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "lightning_suite.py"), "--tests", str(tmp_path), "--out", str(tmp_path),
+         "--compare-only", "--json", str(out)], capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "same outcome: 2; different: 1" in result.stdout
+    compared = json.loads(out.read_text())
+    assert [d["test"] for d in compared["different"]] == ["t::b"]
+    assert compared["counts"]["with"] == {"passed": 1, "failed": 1, "skipped": 1}
