@@ -14,10 +14,11 @@ import warnings
 from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Tuple
 
 # First: without Lightning this raises the ImportError that says which extra to install.
-from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, summary_logger
+from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, settle_rank_zero_log, summary_logger
 from lightning_advisor.errors import RAISED_ON_PURPOSE
 from lightning_advisor.runtime.options import CallbackOptions
-from lightning_advisor.runtime.frames import user_packages
+from lightning_advisor.runtime.frames import class_site, user_packages
+from lightning_advisor.runtime.handoff import Handoff
 from lightning_advisor.runtime.probe import HOOKS, Probe
 from lightning_advisor.runtime.registry import PROBES
 from lightning_advisor.runtime.report import Finding, Reporter
@@ -122,6 +123,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._own_filters: List[tuple] = []  # entries of warnings.filters that are ours, while attached
         self._run: str = ""
         self._run_first_finding = 0
+        self._handoff = Handoff(self)  # findings from the processes ddp_spawn starts come back through it
 
     ignore = property(lambda self: self.options.ignore, doc="Rule codes not checked.")
     strict = property(lambda self: self.options.strict, doc="Raise at the first finding.")
@@ -133,19 +135,29 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
 
     @property
     def findings(self) -> List[Finding]:
-        """Every finding so far, in order: ``code``, ``message``, ``location`` (which loader or line)."""
-        return list(self._reporter.findings)
+        """Every finding so far, in order: ``code``, ``message``, ``location`` (which loader or line).
+
+        Also those made in processes the Trainer started (``ddp_spawn``, ``ddp_fork``) on rank zero.
+        """
+        known = self._reporter.findings
+        for record in self._handoff.receive():
+            finding = Finding(*record)
+            if finding not in known:
+                known.append(finding)
+        return list(known)
 
     # ---- attach and detach -------------------------------------------------------------------
 
     @override
     def setup(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", stage: str) -> None:
         self._finish()  # a previous run that ended without teardown
+        settle_rank_zero_log(trainer)
         self._trainer = trainer
         self._run = str(getattr(stage, "value", stage))  # a TrainerFn: "fit", "validate", ...
         self._run_first_finding = len(self._reporter.findings)
         user_objects = [pl_module, getattr(trainer, "datamodule", None), *getattr(trainer, "callbacks", ())]
         self._reporter.user_packages = user_packages(*(obj for obj in user_objects if obj is not None))
+        self._reporter.fallback_site = class_site(pl_module, self._reporter.user_packages)
         self._hide_lightning_duplicates()
         self._attach_probes(self._make_probes())
         self._dispatch("on_setup", trainer, pl_module)  # before the module's own setup() runs
@@ -397,7 +409,16 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
             self._attach_probes([])
             self._show_them()
             self._log_summary()
+            self._hand_off()
             self._trainer = None
+
+    def _hand_off(self) -> None:
+        """In a process the Trainer started, rank zero sends its findings to the user's Callback object."""
+        if self._handoff.in_started_process and self._is_global_zero():
+            try:
+                self._handoff.send([(f.code, f.message, f.location) for f in self._reporter.findings])
+            except OSError as error:  # a full or read-only temp folder: the findings stay in this process
+                summary_logger(self._trainer).warning("lightning-advisor: could not hand findings back: %s", error)
 
     def _log_summary(self) -> None:
         found = [f for f in self._reporter.findings[self._run_first_finding:] if f in self._reporter.shown]

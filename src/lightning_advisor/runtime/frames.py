@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import itertools
 import linecache
 import os
 import site
+import sys
 import sysconfig
 from types import FrameType
 from typing import FrozenSet, List, Optional, Tuple
@@ -166,9 +168,28 @@ def user_site(frame: Optional[FrameType], user: FrozenSet[str] = frozenset()) ->
     return site_of(found) if found is not None else None
 
 
+def class_site(obj: object, user: FrozenSet[str] = frozenset()) -> Optional[Site]:
+    """Where the user's class of ``obj`` is defined (``class LitModel(...)``); None for a library's class.
+
+    Where a finding has no line of its own and no user frame is on the stack (a process that
+    ``ddp_spawn`` started runs no line of the user's script), it points here.
+    """
+    cls = type(obj)
+    module = sys.modules.get(cls.__module__)
+    filename = getattr(module, "__file__", None)
+    if not filename or _is_library(filename, cls.__module__) and top_package(cls.__module__) not in user:
+        return None
+    try:
+        _, line = inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return None
+    return filename, line
+
+
 __all__ = [
     "Site",
     "call_source",
+    "class_site",
     "called_model",
     "find_user_frame",
     "is_library_frame",

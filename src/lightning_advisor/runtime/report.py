@@ -45,13 +45,15 @@ class Reporter:
         self._failed: Set[type] = set()  # probe classes that failed: each is said once, then stays off
         self.user_packages: FrozenSet[str] = frozenset()
         """The user's own top-level packages, user code even where installed (set for each run)."""
+        self.fallback_site: Optional[Site] = None
+        """Where a finding points when nothing on the stack is the user's: their LightningModule's class."""
 
     def user_site(self) -> Optional[Site]:
         """The user's line that led to this report: their hook, or their ``trainer.fit(...)``."""
         try:
-            return user_site(sys._getframe(2), self.user_packages)
+            return user_site(sys._getframe(2), self.user_packages) or self.fallback_site
         except Exception:  # a report must never fail for want of a nice location
-            return None
+            return self.fallback_site
 
     def has_failed(self, probe: type) -> bool:
         return probe in self._failed

@@ -1,0 +1,45 @@
+"""ddp_spawn: findings made in the started processes reach the launching process, warnings point at user code."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lightning_advisor import rule
+
+SCRIPT = Path(__file__).with_name("spawn_run.py")
+
+
+@pytest.mark.ddp
+@pytest.mark.parametrize("namespace", ["lightning.pytorch", "pytorch_lightning"])
+def test_spawned_ranks_hand_their_findings_back(tmp_path, namespace):
+    script = tmp_path / "spawned.py"  # a folder without "lightning" in its name: see the label check below
+    shutil.copy(SCRIPT, script)
+    out = tmp_path / "out.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="default")
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(out), namespace], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=env, cwd=tmp_path, start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"ddp_spawn run hung:\n{output[-3000:]}")
+    assert process.returncode == 0, output[-3000:]
+    result = json.loads(out.read_text())
+    expected = rule("LA101").render(split="validation", how="DistributedSampler(shuffle=True)")
+    # before: [] in the launching process; the finding stayed in the spawned rank zero
+    assert result["findings"] == [["LA101", expected, "val_dataloaders[0]"]]
+    assert result["again"] == 1
+    # the spawned rank runs no line of the script: the warning points at the model's class, with its label
+    assert f"{script}:{result['class_line']}: AdvisorWarning: {expected}" in output
+    assert "lightning_advisor" not in output.split("AdvisorWarning")[0].rsplit("\n", 1)[-1]
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"lightning-advisor-{process.pid}-*.json"))
