@@ -12,6 +12,7 @@ the same Trainer settings, alternately, in one process, after a warm-up fit of e
 from __future__ import annotations
 
 import cProfile
+import gc
 import io
 import logging
 import pstats
@@ -79,6 +80,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         """What any Callback costs: Lightning calls every hook of every callback, overridden or not."""
 
     def fit(with_callback: bool, empty: bool = False) -> float:
+        gc.collect()  # the previous fit's garbage is not this one's to collect
         start = time.perf_counter()
         torch.manual_seed(mnist_common.SEED)
         model = mnist_common.MNISTClassifier()

@@ -12,7 +12,7 @@ import importlib
 import logging
 import sys
 from types import ModuleType
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES as NAMESPACE_NAMES
 
@@ -25,47 +25,66 @@ def _import(name: str) -> Optional[ModuleType]:
 
 
 _RANK_ZERO = "lightning_utilities.core.rank_zero"
+_SHARED = ("log", "rank_zero_deprecation_category")
+_FABRIC = {"lightning.pytorch": "lightning.fabric", "pytorch_lightning": "lightning_fabric"}
 
 
-def _rank_zero_log() -> Optional[logging.Logger]:
-    return getattr(sys.modules.get(_RANK_ZERO), "log", None)
+def _shared_state() -> Optional[Dict[str, object]]:
+    rank_zero = sys.modules.get(_RANK_ZERO)
+    return None if rank_zero is None else {name: getattr(rank_zero, name, None) for name in _SHARED}
 
 
-# Importing a namespace points lightning_utilities' rank-zero logger (Lightning's "`Trainer.fit`
-# stopped: ..." messages) at that namespace's logger: importing both here would send a
-# lightning.pytorch user's messages to pytorch_lightning's logger. Left as the user's own imports set it.
-_LOG_BEFORE = _rank_zero_log()
+def _state_of(namespace: str) -> Dict[str, object]:
+    """What importing ``namespace`` leaves in lightning_utilities' rank-zero module."""
+    fabric = sys.modules.get(f"{_FABRIC.get(namespace, namespace)}.utilities.rank_zero")
+    return {
+        "log": logging.getLogger(f"{namespace}.utilities.rank_zero"),
+        "rank_zero_deprecation_category": getattr(fabric, "LightningDeprecationWarning", DeprecationWarning),
+    }
+
+
+def _set_shared_state(state: Dict[str, object]) -> None:
+    rank_zero = sys.modules[_RANK_ZERO]
+    for name, value in state.items():
+        setattr(rank_zero, name, value)
+
+
+# Importing a namespace points lightning_utilities' rank-zero module at that namespace: its logger
+# (Lightning's "`Trainer.fit` stopped: ..." messages) and its LightningDeprecationWarning class. Importing
+# both here would hand a lightning.pytorch user's messages to pytorch_lightning's logger and make its
+# deprecations pytorch_lightning's class, which the user's filters and `pytest.warns` do not match. Left
+# as the user's own imports set them.
+_USER_IMPORTED = [name for name in NAMESPACE_NAMES if name in sys.modules]
+_BEFORE = _shared_state()
 NAMESPACES: Tuple[ModuleType, ...] = tuple(ns for ns in map(_import, NAMESPACE_NAMES) if ns is not None)
 if not NAMESPACES:
     raise ImportError(
         "lightning_advisor.AdvisorCallback needs PyTorch Lightning: "
         "pip install 'lightning-advisor[lightning]' (or '[runtime]' for pytorch_lightning)"
     )
-_OUR_CHOICE: Optional[logging.Logger] = None
-"""The rank-zero logger this module chose, when no namespace had been imported before it."""
+_OUR_CHOICE: Optional[Dict[str, object]] = None
+"""The rank-zero state this module chose, when the user had imported no namespace before it."""
 if sys.modules.get(_RANK_ZERO) is not None:
-    if _LOG_BEFORE is not None and _LOG_BEFORE.name != _RANK_ZERO:
-        sys.modules[_RANK_ZERO].log = _LOG_BEFORE  # type: ignore[attr-defined]
+    if _USER_IMPORTED and _BEFORE is not None:
+        _set_shared_state(_BEFORE)
     else:
-        _OUR_CHOICE = logging.getLogger(f"{NAMESPACES[0].__name__}.utilities.rank_zero")
-        sys.modules[_RANK_ZERO].log = _OUR_CHOICE  # type: ignore[attr-defined]
+        _OUR_CHOICE = _state_of(NAMESPACES[0].__name__)
+        _set_shared_state(_OUR_CHOICE)
 
 
 def settle_rank_zero_log(trainer: object) -> None:
-    """If the rank-zero logger is still the one chosen here, point it at the Trainer's namespace.
+    """If the rank-zero state is still the one chosen here, set the Trainer's namespace's instead.
 
-    That is where the user's own ``import`` of that namespace would have pointed it, had this
-    module not imported it first.
+    That is what the user's own ``import`` of that namespace would have set, had this module not
+    imported it first.
     """
     global _OUR_CHOICE
-    rank_zero = sys.modules.get(_RANK_ZERO)
-    if _OUR_CHOICE is None or rank_zero is None or getattr(rank_zero, "log", None) is not _OUR_CHOICE:
-        _OUR_CHOICE = None
+    choice, _OUR_CHOICE = _OUR_CHOICE, None
+    if choice is None or _shared_state() != choice:
         return
     namespace = next((ns.__name__ for ns in NAMESPACES if type(trainer).__module__.startswith(ns.__name__)), None)
     if namespace is not None:
-        rank_zero.log = logging.getLogger(f"{namespace}.utilities.rank_zero")
-    _OUR_CHOICE = None
+        _set_shared_state(_state_of(namespace))
 
 
 CALLBACK_BASES: Tuple[type, ...] = tuple(ns.Callback for ns in NAMESPACES)
