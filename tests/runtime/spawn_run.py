@@ -1,8 +1,9 @@
 """Run by test_spawn.py: a 2-process CPU ``ddp_spawn`` fit whose validation loader shuffles.
 
-Usage: ``python spawn_run.py OUT_FILE NAMESPACE``. Lightning starts both ranks as new processes on
-a copy of the Trainer; this, the launching process, writes to ``OUT_FILE`` the findings its own
-``AdvisorCallback`` object holds after ``fit`` returns, and the line its model class starts on.
+Usage: ``python spawn_run.py OUT_FILE NAMESPACE [STRATEGY]`` (``ddp_spawn`` by default, or
+``ddp_fork``). Lightning starts both ranks as new processes on a copy of the Trainer; this, the
+launching process, writes to ``OUT_FILE`` the findings its own ``AdvisorCallback`` object holds
+after ``fit`` returns, and the line its model class starts on.
 """
 import importlib
 import inspect
@@ -38,10 +39,11 @@ def loader(**options):
 
 if __name__ == "__main__":
     advisor = AdvisorCallback()
+    strategy = sys.argv[3] if len(sys.argv) > 3 else "ddp_spawn"
     trainer = ns.Trainer(
-        accelerator="cpu", devices=2, strategy="ddp_spawn", max_epochs=1, limit_train_batches=2,
-        limit_val_batches=2, num_sanity_val_steps=0, callbacks=[advisor], enable_progress_bar=False,
-        enable_model_summary=False, enable_checkpointing=False, logger=False,
+        accelerator="cpu", devices=2, strategy=strategy, max_epochs=1, limit_train_batches=2, limit_val_batches=2,
+        num_sanity_val_steps=0, callbacks=[advisor], enable_progress_bar=False, enable_model_summary=False,
+        enable_checkpointing=False, logger=False,
     )
     trainer.fit(SpawnedModel(), loader(), val_dataloaders=loader(shuffle=True))
     with open(sys.argv[1], "w") as out:

@@ -1,4 +1,5 @@
-"""ddp_spawn: findings made in the started processes reach the launching process, warnings point at user code."""
+"""ddp_spawn / ddp_fork: findings made in the started processes reach the launching process, and
+their warnings point at user code."""
 from __future__ import annotations
 
 import json
@@ -17,14 +18,16 @@ SCRIPT = Path(__file__).with_name("spawn_run.py")
 
 
 @pytest.mark.ddp
-@pytest.mark.parametrize("namespace", ["lightning.pytorch", "pytorch_lightning"])
-def test_spawned_ranks_hand_their_findings_back(tmp_path, namespace):
+@pytest.mark.parametrize("namespace, strategy", [
+    ("lightning.pytorch", "ddp_spawn"), ("pytorch_lightning", "ddp_spawn"), ("lightning.pytorch", "ddp_fork"),
+])
+def test_started_ranks_hand_their_findings_back(tmp_path, namespace, strategy):
     script = tmp_path / "spawned.py"  # a folder without "lightning" in its name: see the label check below
     shutil.copy(SCRIPT, script)
     out = tmp_path / "out.json"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="default")
     process = subprocess.Popen(
-        [sys.executable, str(script), str(out), namespace], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, str(script), str(out), namespace, strategy], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, env=env, cwd=tmp_path, start_new_session=True,
     )
     try:
@@ -39,7 +42,10 @@ def test_spawned_ranks_hand_their_findings_back(tmp_path, namespace):
     # before: [] in the launching process; the finding stayed in the spawned rank zero
     assert result["findings"] == [["LA101", expected, "val_dataloaders[0]"]]
     assert result["again"] == 1
-    # the spawned rank runs no line of the script: the warning points at the model's class, with its label
-    assert f"{script}:{result['class_line']}: AdvisorWarning: {expected}" in output
+    # a spawned rank runs no line of the script: the warning points at the model's class, with its label;
+    # a forked rank carries the script's stack along: it points at the user's trainer.fit(...) line
+    fit_line = next(n for n, text in enumerate(script.read_text().splitlines(), 1) if "trainer.fit(" in text)
+    line = result["class_line"] if strategy == "ddp_spawn" else fit_line
+    assert f"{script}:{line}: AdvisorWarning: {expected}" in output
     assert "lightning_advisor" not in output.split("AdvisorWarning")[0].rsplit("\n", 1)[-1]
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"lightning-advisor-{process.pid}-*.json"))
