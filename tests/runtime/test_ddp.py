@@ -2,37 +2,19 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lightning_advisor import rule
+from ranks import run_ranks
 
 SCRIPT = Path(__file__).with_name("ddp_run.py")
 
 
 def run_ddp(tmp_path, *args: str) -> str:
     """Run ddp_run.py, killing both ranks and failing the test if it takes more than 120 s."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(tmp_path), "lightning.pytorch", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,  # rank 1 joins this session: one killpg ends both
-    )
-    try:
-        output, _ = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"DDP run hung:\n{output[-3000:]}")
-    assert process.returncode == 0, output[-3000:]
+    output, _ = run_ranks(SCRIPT, str(tmp_path), "lightning.pytorch", *args, timeout=120, warnings="ignore")
     return output
 
 

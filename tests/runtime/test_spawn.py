@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lightning_advisor import rule
+from ranks import run_ranks
 
 SCRIPT = Path(__file__).with_name("spawn_run.py")
 
@@ -25,18 +23,7 @@ def test_started_ranks_hand_their_findings_back(tmp_path, namespace, strategy):
     script = tmp_path / "spawned.py"  # a folder without "lightning" in its name: see the label check below
     shutil.copy(SCRIPT, script)
     out = tmp_path / "out.json"
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="default")
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(out), namespace, strategy], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env=env, cwd=tmp_path, start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"ddp_spawn run hung:\n{output[-3000:]}")
-    assert process.returncode == 0, output[-3000:]
+    output, pid = run_ranks(script, str(out), namespace, strategy, timeout=180, warnings="default", cwd=tmp_path)
     result = json.loads(out.read_text())
     expected = rule("LA101").render(split="validation", how="DistributedSampler(shuffle=True)")
     # before: [] in the launching process; the finding stayed in the spawned rank zero
@@ -48,4 +35,4 @@ def test_started_ranks_hand_their_findings_back(tmp_path, namespace, strategy):
     line = result["class_line"] if strategy == "ddp_spawn" else fit_line
     assert f"{script}:{line}: AdvisorWarning: {expected}" in output
     assert "lightning_advisor" not in output.split("AdvisorWarning")[0].rsplit("\n", 1)[-1]
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"lightning-advisor-{process.pid}-*.json"))
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"lightning-advisor-{pid}-*.json"))
