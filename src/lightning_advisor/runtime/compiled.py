@@ -119,11 +119,20 @@ class CompiledCode:
 _ATTACHED: Dict[int, CompiledCode] = {}
 
 
-def attach(root: torch.nn.Module, pause: Callable[[], None], resume: Callable[[], None]) -> Optional[CompiledCode]:
+def attach(
+    root: torch.nn.Module,
+    pause: Callable[[], None],
+    resume: Callable[[], None],
+    current: Optional[CompiledCode] = None,
+) -> Optional[CompiledCode]:
     """Step aside around ``root``'s compiled code: ``pause()`` as it starts, ``resume()`` as it ends.
 
+    ``current``: what this probe attached to before; kept when it is ``root``'s, let go otherwise.
     None when ``root`` has no compiled code. The same :class:`CompiledCode` serves every probe.
     """
+    if current is not None and current.root is root:
+        return current
+    detach(current, pause)
     if not isinstance(root, torch.nn.Module):
         return None
     code = _ATTACHED.get(id(root))

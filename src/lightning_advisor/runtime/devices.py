@@ -120,13 +120,14 @@ class DeviceProbe(Probe):
     def on_setup(self, trainer, pl_module) -> None:
         # the user's setup(), configure_model() and on_fit_start() run before any loop starts
         self._module_type = type(pl_module)
-        self._step_aside_from(pl_module)
+        self._compiled = compiled.attach(pl_module, self._pause, self._resume, self._compiled)
         self._open.add(_SETUP)
         self._sync()
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._module_type = type(pl_module)
-        self._step_aside_from(pl_module)  # configure_model() may have compiled parts since setup
+        # configure_model() may have compiled parts since setup
+        self._compiled = compiled.attach(pl_module, self._pause, self._resume, self._compiled)
         self._open.add(stage)
         self._sync()
 
@@ -155,12 +156,6 @@ class DeviceProbe(Probe):
         self._compiled = None
 
     # -- compiled code -------------------------------------------------------------------------
-
-    def _step_aside_from(self, pl_module) -> None:
-        if self._compiled is not None and self._compiled.root is pl_module:
-            return
-        compiled.detach(self._compiled, self._pause)
-        self._compiled = compiled.attach(pl_module, self._pause, self._resume)
 
     def _pause(self) -> None:
         """The model's compiled code starts: no mode of ours on the stack for dynamo to guard on."""

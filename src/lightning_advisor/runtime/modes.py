@@ -177,9 +177,7 @@ class ModeProbe(Probe):
     # -- stretches between boundaries ----------------------------------------------------------
 
     def _index(self, pl_module: torch.nn.Module) -> None:
-        if self._compiled is None or self._compiled.root is not pl_module:
-            compiled.detach(self._compiled, self._pause)
-            self._compiled = compiled.attach(pl_module, self._pause, self._resume)
+        self._compiled = compiled.attach(pl_module, self._pause, self._resume, self._compiled)
         inside = self._compiled.inside if self._compiled is not None else ()
         root = type(pl_module).__name__
         names: Dict[int, str] = {}
