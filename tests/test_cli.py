@@ -32,8 +32,9 @@ def test_rules_lists_every_rule_on_one_line():
         sides = [side for side, on in (("static", rule.static), ("runtime", rule.runtime)) if on]
         assert (code, name) == (rule.code, rule.name)
         assert rest.startswith(", ".join(sides) + " ") and rest.endswith(rule.summary)
-    assert "LA401  removed-trainer-argument  static " in result.stdout
-    assert "LA404  step-returns-log-dict     static, runtime " in result.stdout
+    width = max(len(rule.name) for rule in RULES.values())  # names are padded to the longest one
+    assert f"LA401  {'removed-trainer-argument':<{width}}  static " in result.stdout
+    assert f"LA404  {'step-returns-log-dict':<{width}}  static, runtime " in result.stdout
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

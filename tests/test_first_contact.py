@@ -72,6 +72,17 @@ def test_pre_commit_try_repo_on_this_checkout(tmp_path, pre_commit_env):
     assert FINDING in result.stdout and "Traceback" not in result.stdout
 
 
+def test_the_fix_hook_fixes_the_file_and_fails_the_commit_once(tmp_path, pre_commit_env):
+    project = user_project(tmp_path)
+    command = (sys.executable, "-m", "pre_commit", "try-repo", ROOT, "lightning-advisor-fix", "--all-files")
+    result = run(*command, cwd=project, env=pre_commit_env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "files were modified by this hook" in result.stdout and "Traceback" not in result.stdout
+    assert (project / "train.py").read_text() == MISTAKE.replace("shuffle=True", "shuffle=False")
+    again = run(*command, cwd=project, env=pre_commit_env)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel the README's second install command builds, from this tree."""

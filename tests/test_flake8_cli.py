@@ -115,10 +115,26 @@ def test_importing_the_plugin_imports_neither_torch_nor_lightning():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_flake8_run_never_imports_the_fixes_or_the_check_command(tmp_path):
+    """The fixing path is for `lightning-advisor check`; flake8 in the editor pays nothing for it."""
+    path = tmp_path / "train.py"
+    path.write_text("from pytorch_lightning.core.lightning import LightningModule\nimport torch\n")
+    code = (
+        "import sys; from flake8.main.cli import main\n"
+        "try:\n    main(['--isolated', '--select', 'LA', 'train.py'])\n"
+        "except SystemExit:\n    pass\n"
+        "paths = ('lightning_advisor.fixes', 'lightning_advisor.command')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(paths)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert "LA403" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 def test_the_project_lints_itself_clean_apart_from_its_deliberate_mistakes():
     """Dogfooding: `flake8` at the root (setup.cfg) finds only the LA mistakes made on purpose."""
     result = flake8()
-    deliberate = ("./checks/", "./examples/mnist_mistakes.py", "./benchmarks/data/")
+    deliberate = ("./checks/", "./examples/mnist_mistakes.py", "./examples/upgrade/train_1x.py", "./benchmarks/data/")
     unexpected = [
         line for line in result.stdout.splitlines()
         if not (line.startswith(deliberate) and line.split(": ", 1)[1].startswith("LA"))

@@ -37,7 +37,7 @@ def test_an_internal_error_skips_one_node_and_the_rest_is_still_checked(monkeypa
 
     broken = Check(original.codes, original.candidates, flaky)
     monkeypatch.setattr(
-        "lightning_advisor.static.plugin.CHECKS", tuple(broken if c is original else c for c in CHECKS)
+        "lightning_advisor.static.findings.CHECKS", tuple(broken if c is original else c for c in CHECKS)
     )
     with caplog.at_level(logging.WARNING, logger="flake8.lightning_advisor"):
         assert run_plugin(TWO_LOADERS) == [(3, "LA102")]

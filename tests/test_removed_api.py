@@ -15,15 +15,23 @@ import pytest
 
 from lightning_advisor.removed_api import (
     CALLBACK,
+    CHANGED_HOOK_SIGNATURES,
+    DATALOADER_ITER_USE,
     DATAMODULE,
+    FINETUNING,
     MODULE,
     REMOVED_HOOKS,
     REMOVED_MODULES,
     REMOVED_NAMES,
     REMOVED_TRAINER_ARGUMENTS,
+    REMOVED_TRAINER_MEMBERS,
+    REMOVED_TRAINER_METHOD_ARGUMENTS,
+    REMOVED_TRAINER_VALUES,
+    TRAINER_SUBCLASSES,
     fabric_of,
     removed_import,
     trainer_argument_replacement,
+    trainer_member_replacement,
 )
 
 NAMESPACES = ("pytorch_lightning", "lightning.pytorch")
@@ -170,7 +178,8 @@ def test_hooks_named_as_replacements_exist_on_the_same_class(ns):
     for hook, kinds in REMOVED_HOOKS.items():
         for kind, replacement in kinds.items():
             named = _hooks_named(replacement)
-            assert named or hook in ("tbptt_split_batch", "get_progress_bar_dict"), replacement
+            unnamed = ("tbptt_split_batch", "get_progress_bar_dict", "on_post_move_to_device")
+            assert named or hook in unnamed, replacement
             for new in named:
                 assert hasattr(_kind_class(ns, kind), new), f"{kind} has no {new} ({replacement})"
 
@@ -214,3 +223,130 @@ def test_submodules_of_a_removed_module_get_the_matching_new_path():
     assert removed_import("lightning.pytorch.core", "lightning")[0] == "lightning.pytorch.core.lightning"
     assert removed_import("pytorch_lightning.callbacks", "ProgressBar") is None  # the 2.x ProgressBar
     assert removed_import("torch.metrics") is None
+
+
+# -- LA401: argument values ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_values_are_refused_and_their_replacements_accepted(ns):
+    accelerators = set(_import(f"{ns}.accelerators").AcceleratorRegistry.available_accelerators()) | {"gpu", "auto"}
+    strategies = _import(f"{ns}.strategies").StrategyRegistry.available_strategies()
+    assert set(REMOVED_TRAINER_VALUES["accelerator"]).isdisjoint(accelerators)
+    assert set(REMOVED_TRAINER_VALUES["strategy"]).isdisjoint(strategies)
+    parameters = inspect.signature(_import(ns).Trainer.__init__).parameters
+    assert set(REMOVED_TRAINER_VALUES) <= set(parameters)  # the arguments themselves still exist
+    for values in REMOVED_TRAINER_VALUES.values():
+        for template in values.values():
+            text = template.format(value="x", ns=ns)
+            _check_calls_and_keywords(ns, text)
+            _check_import_advice(text)
+            _check_values(ns, text)
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_max_steps_none_fails_in_the_installed_trainer(ns):
+    with warnings.catch_warnings(), pytest.raises(TypeError):
+        warnings.simplefilter("ignore")
+        _import(ns).Trainer(max_steps=None, logger=False)
+
+
+# -- LA402: changed signatures ---------------------------------------------------------------------
+
+
+def _hook_owner(ns: str, kind: str) -> type:
+    if kind == FINETUNING:
+        return _import(f"{ns}.callbacks").BaseFinetuning
+    return _kind_class(ns, kind)
+
+
+def _parameters(function) -> List[str]:
+    """``["self", "loss", "*args", "**kwargs"]``: a signature's parameters as a definition spells them."""
+    kinds = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    return [kinds.get(p.kind, "") + name for name, p in inspect.signature(function).parameters.items()]
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_changed_hooks_are_called_as_the_data_says(ns):
+    for hook, kinds in CHANGED_HOOK_SIGNATURES.items():
+        for kind, call in kinds.items():
+            parameters = _parameters(getattr(_hook_owner(ns, kind), hook))
+            if hook == "training_step":  # (self, *args, **kwargs) in 2.x; the loop passes batch, batch_idx
+                assert parameters == ["self", "*args", "**kwargs"]
+                continue
+            named = [p.lstrip("*") for p in parameters[1:] if not p.startswith("*")]
+            assert tuple(named) == call.passes + call.keywords, (kind, hook, parameters)
+            assert set(call.removed).isdisjoint(named)
+            assert set(call.rejected) <= set(call.removed)
+            # the advised definition is the installed one, name for name
+            definition = re.search(rf"define {hook}\(([^)]*)\)", call.use)
+            assert definition, call.use
+            advised = [re.sub(r"=.*", "", p.strip()) for p in definition.group(1).split(",")]
+            assert advised == parameters, (hook, advised, parameters)
+
+
+def test_the_dataloader_iter_advice_names_the_iterator_flavour():
+    text = DATALOADER_ITER_USE.format(hook="training_step")
+    assert "training_step(self, dataloader_iter)" in text and "(batch, batch_idx, dataloader_idx)" in text
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_training_step_with_optimizer_idx_is_refused_by_the_installed_lightning(ns):
+    """Lightning 2.x raises for a training_step that takes optimizer_idx: LA402 reports it whatever its default."""
+    core_optimizer = _import(f"{ns}.core.optimizer")
+    source = inspect.getsource(core_optimizer._validate_multiple_optimizers_support)
+    assert 'is_param_in_hook_signature(model.training_step, "optimizer_idx", explicit=True)' in source
+
+
+# -- LA405: Trainer members and method arguments ----------------------------------------------------
+
+
+def _trainer(ns: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _import(ns).Trainer(logger=False)  # with its default callbacks: the advice reads them
+
+
+def _check_trainer_chains(ns: str, text: str, trainer) -> str:
+    """``trainer.a.b`` in the advice must exist on a Trainer; returns the text without those chains."""
+    for chain in re.findall(r"\btrainer((?:\.\w+)+)", text):
+        place = trainer
+        for attribute in chain.strip(".").split("."):
+            if attribute == "index" and place is trainer.strategy.root_device:
+                continue
+            assert hasattr(type(place), attribute) or hasattr(place, attribute), f"trainer{chain} ({text})"
+            place = getattr(place, attribute)
+    return re.sub(r"\btrainer(?:\.\w+)+(?:\([^()]*\))?", "trainer", text)
+
+
+_OUTSIDE = {"isinstance", "parse_args", "Trainer"}
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_trainer_members_are_gone_and_their_replacements_exist(ns):
+    trainer = _trainer(ns)
+    for name in REMOVED_TRAINER_MEMBERS:
+        assert not hasattr(trainer, name) and not hasattr(type(trainer), name), f"Trainer.{name} exists"
+    for name in REMOVED_TRAINER_MEMBERS:
+        text = _check_trainer_chains(ns, trainer_member_replacement(name, ns), trainer)
+        _check_import_advice(text)
+        _check_values(ns, text)
+        for called, arguments in re.findall(r"([A-Za-z_]\w*)\(([^()]*)\)", text):
+            if called not in _OUTSIDE:
+                _resolvable(ns, called)
+    trainer_parameters = inspect.signature(_import(ns).Trainer.__init__).parameters
+    assert "max_epochs" in trainer_parameters  # the from_argparse_args advice
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_method_keywords_are_gone_and_their_replacements_taken(ns):
+    trainer = _import(ns).Trainer
+    for (method, keyword), template in REMOVED_TRAINER_METHOD_ARGUMENTS.items():
+        parameters = inspect.signature(getattr(trainer, method)).parameters
+        assert keyword not in parameters
+        (new,) = re.findall(r"(\w+)=", template)
+        assert new in parameters, (method, new)
+
+
+def test_known_trainer_subclasses_pass_their_keywords_on():
+    assert set(TRAINER_SUBCLASSES.values()) <= set(NAMESPACES)

@@ -55,7 +55,7 @@ def test_a_contained_error_fails_the_sweep(monkeypatch, tmp_path):
 
     real = dataloaders.CHECK
     patched = tuple(Check(c.codes, c.candidates, broken) if c is real else c for c in CHECKS)
-    monkeypatch.setattr("lightning_advisor.static.plugin.CHECKS", patched)
+    monkeypatch.setattr("lightning_advisor.static.findings.CHECKS", patched)
     path = tmp_path / "train.py"
     path.write_text("import torch\nfrom torch.utils.data import DataLoader\nDataLoader(ds)\n")
     result = sweep.sweep_file(path)

@@ -100,6 +100,16 @@ _RULES: Tuple[Rule, ...] = (
         message="evaluation loop runs {model} with autograd on; wrap it in torch.no_grad() or torch.inference_mode()",
     ),
     Rule(
+        code="LA303",
+        name="functional-dropout-always-on",
+        summary="functional dropout without training=, on in evaluation too",
+        message=(
+            "{function}() without training= keeps dropout on in evaluation; "
+            "pass training=self.training (or use {layer})"
+        ),
+        runtime=False,
+    ),
+    Rule(
         code="LA401",
         name="removed-trainer-argument",
         summary="Trainer argument that Lightning 2.x removed",
@@ -128,6 +138,43 @@ _RULES: Tuple[Rule, ...] = (
             "{step} returns a {keys} dict, which Lightning 2.x ignores: nothing gets logged; "
             "call self.log(...) or self.log_dict(...) instead"
         ),
+    ),
+    Rule(
+        code="LA405",
+        name="removed-trainer-method",
+        summary="Trainer method, attribute or method argument that Lightning 2.x removed",
+        message="{what} no longer exists in Lightning 2.x; {replacement}",
+        runtime=False,
+    ),
+    Rule(
+        code="LA501",
+        name="softmax-before-cross-entropy",
+        summary="cross-entropy loss fed softmax probabilities instead of logits",
+        message=(
+            "{loss} is given {softmax} output, but it applies log_softmax itself; "
+            "pass the logits and drop the softmax"
+        ),
+        runtime=False,
+    ),
+    Rule(
+        code="LA502",
+        name="loss-kept-with-graph",
+        summary="loss accumulated with its autograd graph across iterations",
+        message=(
+            "{target} keeps {loss} with its autograd graph across iterations, so memory grows every step; "
+            "accumulate {loss}.item() (or {loss}.detach())"
+        ),
+        runtime=False,
+    ),
+    Rule(
+        code="LA503",
+        name="missing-zero-grad",
+        summary="optimizer stepped on gradients that are never cleared",
+        message=(
+            "{optimizer} is stepped but its gradients are never cleared, so they add up over every "
+            "backward(); call {optimizer}.zero_grad() each iteration"
+        ),
+        runtime=False,
     ),
 )
 

@@ -16,7 +16,7 @@ an imported module path below the removed one (``.functional`` in ``pytorch_ligh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 from lightning_advisor.vocabulary import (
     CALLBACK,
@@ -64,6 +64,8 @@ class TrainerArgument:
 _REMOVE = "remove it"
 _TUNER = "from {ns}.tuner import Tuner"
 _NO_TUNE = "remove it: Lightning 1.x ran the tuner only in trainer.tune(), which this program never calls"
+REMOVAL_ADVICE = frozenset({_REMOVE, _NO_TUNE})
+"""Advice that means the argument did nothing the program relied on: ``--fix`` deletes it."""
 _DEVICES_UNKNOWN = (
     'pass accelerator="{accelerator}", devices={value} where {value} is above 0, '
     'and accelerator="cpu" without devices where it is 0'
@@ -177,6 +179,64 @@ REMOVED_TRAINER_ARGUMENTS: Dict[str, TrainerArgument] = {
     "enable_pl_optimizer": TrainerArgument(_REMOVE),
 }
 
+_NO_DP = 'DataParallel support was removed: pass strategy="ddp"'
+_NO_HOROVOD = 'Horovod support was removed: pass strategy="ddp"'
+_NO_FAIRSCALE = 'FairScale support was removed: pass strategy="fsdp" (native FSDP)'
+A_DICT = dict
+"""The key of :data:`REMOVED_TRAINER_VALUES` that stands for any dict built in sight (``{0: 8, 4: 2}``)."""
+
+REMOVED_TRAINER_VALUES: Dict[str, Dict[object, str]] = {
+    # 1.5-1.7: strategy names passed as accelerator (#10505, #12232); 2.x only takes devices ("cpu", "gpu", ...)
+    "accelerator": {
+        "ddp": 'pass strategy="ddp"',
+        "ddp_spawn": 'pass strategy="ddp_spawn"',
+        "ddp_cpu": 'pass accelerator="cpu", strategy="ddp"',
+        "ddp2": 'pass strategy="ddp"',
+        "dp": _NO_DP,
+        "horovod": _NO_HOROVOD,
+        "ddp_sharded": _NO_FAIRSCALE,
+        "ddp_sharded_spawn": _NO_FAIRSCALE,
+        "deepspeed": 'pass strategy="deepspeed"',
+        "fsdp": 'pass strategy="fsdp"',
+    },
+    # 1.8-2.0: strategies that were removed or renamed (#14026, #16748, #16400, #16809, #17058)
+    "strategy": {
+        "dp": _NO_DP,
+        "ddp2": 'pass strategy="ddp"',
+        "horovod": _NO_HOROVOD,
+        "ddp_sharded": _NO_FAIRSCALE,
+        "ddp_sharded_spawn": _NO_FAIRSCALE,
+        "ddp_fully_sharded": 'FairScale support was removed: pass strategy="fsdp"',
+        "fsdp_native": 'it was renamed: pass strategy="fsdp"',
+        "tpu_spawn": 'it was renamed: pass strategy="xla"',
+        "tpu_spawn_debug": 'it was renamed: pass strategy="xla_debug"',
+        "bagua": 'Bagua support was removed: pass strategy="ddp"',
+    },
+    # 1.6: None no longer means "no limit" (#9460): Lightning 2.x fails comparing None with a number
+    "max_steps": {None: "pass max_steps=-1 (no limit, the default) or leave it out"},
+    # 1.9: a scheduling dict (#16729): Lightning 2.x fails at the first batch
+    "accumulate_grad_batches": {
+        A_DICT: "pass callbacks=[GradientAccumulationScheduler(scheduling={value})] instead"
+    },
+}
+"""Values of Trainer arguments that still exist that Lightning 2.x no longer accepts: argument -> value -> advice."""
+
+
+def removed_trainer_value(name: str, constant: Tuple[bool, object], is_dict: bool) -> Optional[str]:
+    """The advice template for a Trainer argument's value that 2.x rejects, or None when the value is fine."""
+    values = REMOVED_TRAINER_VALUES.get(name)
+    if values is None:
+        return None
+    if is_dict:
+        return values.get(A_DICT)
+    known, value = constant
+    if not known or isinstance(value, bool):
+        return None
+    try:
+        return values.get(value)
+    except TypeError:  # an unhashable literal
+        return None
+
 
 def trainer_argument_replacement(
     name: str,
@@ -253,6 +313,7 @@ REMOVED_HOOKS: Dict[str, Dict[str, str]] = {
     "on_hpc_save": {MODULE: "use on_save_checkpoint"},
     "on_hpc_load": {MODULE: "use on_load_checkpoint"},
     "get_progress_bar_dict": {MODULE: "override get_metrics in a subclass of the TQDMProgressBar callback"},
+    "on_post_move_to_device": {MODULE: "remove it: Lightning 2.x ties shared parameters itself (#9525)"},
     "on_train_dataloader": _for((MODULE, DATAMODULE), "do that work in train_dataloader"),
     "on_val_dataloader": _for((MODULE, DATAMODULE), "do that work in val_dataloader"),
     "on_test_dataloader": _for((MODULE, DATAMODULE), "do that work in test_dataloader"),
@@ -271,33 +332,212 @@ REJECTED_HOOKS = frozenset({"training_epoch_end", "validation_epoch_end", "test_
 ``trainer/configuration_validator.py``), even as a helper the module calls itself; the others are ignored."""
 
 
+@dataclass(frozen=True)
+class HookCall:
+    """How Lightning 2.x calls a hook whose 1.x signature took more: what a 1.x definition gets wrong."""
+
+    passes: Tuple[str, ...]
+    """The arguments 2.x passes by position, after ``self``, in order."""
+    removed: Tuple[str, ...]
+    """1.x parameters 2.x no longer passes: one that receives another argument is a silent mix-up."""
+    use: str
+    """The 2.x definition, as advice."""
+    keywords: Tuple[str, ...] = ()
+    """The arguments 2.x passes by keyword."""
+    rejected: Tuple[str, ...] = ()
+    """Removed parameters reported even with a default: 2.x refuses them, or only the 1.x definition had them."""
+
+
+FINETUNING = "BaseFinetuning"
+"""The kind of class whose ``finetune_function`` changed: a subclass of Lightning's ``BaseFinetuning`` callback."""
+_ONE_OPTIMIZER = "Lightning 2.x steps one optimizer under automatic optimization"
+CHANGED_HOOK_SIGNATURES: Dict[str, Dict[str, HookCall]] = {
+    # 2.0: multiple optimizers only with manual optimization (#16539)
+    "training_step": {MODULE: HookCall(
+        ("batch", "batch_idx"),
+        ("optimizer_idx", "hiddens"),
+        "set self.automatic_optimization = False in __init__, drop optimizer_idx and step each optimizer of "
+        "self.optimizers() in training_step",
+        rejected=("optimizer_idx",),  # RuntimeError in core/optimizer.py, whatever its default
+    )},
+    "optimizer_step": {MODULE: HookCall(
+        ("epoch", "batch_idx", "optimizer", "optimizer_closure"),
+        ("optimizer_idx", "on_tpu", "using_native_amp", "using_lbfgs"),
+        "define optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure): "
+        "2.x passes the closure fourth and nothing after it",
+        rejected=("on_tpu", "using_native_amp", "using_lbfgs"),  # the 1.x signature: optimizer_idx gets the closure
+    )},
+    "optimizer_zero_grad": {MODULE: HookCall(
+        ("epoch", "batch_idx", "optimizer"), ("optimizer_idx",),
+        f"define optimizer_zero_grad(self, epoch, batch_idx, optimizer): {_ONE_OPTIMIZER}",
+    )},
+    "lr_scheduler_step": {MODULE: HookCall(
+        ("scheduler", "metric"), ("optimizer_idx",),
+        "define lr_scheduler_step(self, scheduler, metric): 2.x passes the metric second",
+    )},
+    "configure_gradient_clipping": {MODULE: HookCall(
+        ("optimizer",), ("optimizer_idx",),
+        "define configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None): "
+        + _ONE_OPTIMIZER,
+        keywords=("gradient_clip_val", "gradient_clip_algorithm"),
+    )},
+    "on_before_optimizer_step": {
+        MODULE: HookCall(
+            ("optimizer",), ("optimizer_idx",), f"define on_before_optimizer_step(self, optimizer): {_ONE_OPTIMIZER}"
+        ),
+        CALLBACK: HookCall(
+            ("trainer", "pl_module", "optimizer"), ("opt_idx", "optimizer_idx"),
+            f"define on_before_optimizer_step(self, trainer, pl_module, optimizer): {_ONE_OPTIMIZER}",
+        ),
+    },
+    "backward": {MODULE: HookCall(
+        ("loss",), ("optimizer", "optimizer_idx"),
+        "define backward(self, loss, *args, **kwargs): 2.x passes only the loss",
+    )},
+    # 1.5-1.7: the training batch hooks lost dataloader_idx (#11016), the epoch-end hooks their outputs
+    # (#7339, #16655)
+    "on_train_batch_start": {
+        MODULE: HookCall(
+            ("batch", "batch_idx"), ("dataloader_idx",), "define on_train_batch_start(self, batch, batch_idx)"
+        ),
+        CALLBACK: HookCall(
+            ("trainer", "pl_module", "batch", "batch_idx"), ("dataloader_idx",),
+            "define on_train_batch_start(self, trainer, pl_module, batch, batch_idx)",
+        ),
+    },
+    "on_train_batch_end": {
+        MODULE: HookCall(
+            ("outputs", "batch", "batch_idx"), ("dataloader_idx",),
+            "define on_train_batch_end(self, outputs, batch, batch_idx)",
+        ),
+        CALLBACK: HookCall(
+            ("trainer", "pl_module", "outputs", "batch", "batch_idx"), ("dataloader_idx",),
+            "define on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx)",
+        ),
+    },
+    "on_train_epoch_end": {
+        MODULE: HookCall((), ("outputs",), "define on_train_epoch_end(self), keeping what training_step returns "
+                         "in a list on self"),
+        CALLBACK: HookCall(
+            ("trainer", "pl_module"), ("outputs",),
+            "define on_train_epoch_end(self, trainer, pl_module), keeping the outputs you need on pl_module",
+        ),
+    },
+    "on_predict_epoch_end": {
+        MODULE: HookCall((), ("outputs", "results"), "define on_predict_epoch_end(self) and read "
+                         "self.trainer.predict_loop.predictions"),
+        CALLBACK: HookCall(
+            ("trainer", "pl_module"), ("outputs", "results"),
+            "define on_predict_epoch_end(self, trainer, pl_module) and read trainer.predict_loop.predictions",
+        ),
+    },
+    # 1.4: callbacks' checkpoint hooks receive the trainer and the module (#7253)
+    "on_load_checkpoint": {CALLBACK: HookCall(
+        ("trainer", "pl_module", "checkpoint"), (),
+        "define on_load_checkpoint(self, trainer, pl_module, checkpoint), or restore the state in load_state_dict",
+    )},
+    "on_save_checkpoint": {CALLBACK: HookCall(
+        ("trainer", "pl_module", "checkpoint"), (),
+        "define on_save_checkpoint(self, trainer, pl_module, checkpoint), or return the state from state_dict",
+    )},
+    # 2.0: fine-tuning callbacks no longer get the optimizer's index (#16539)
+    "finetune_function": {FINETUNING: HookCall(
+        ("pl_module", "epoch", "optimizer"), ("opt_idx", "optimizer_idx"),
+        f"define finetune_function(self, pl_module, epoch, optimizer): {_ONE_OPTIMIZER}",
+    )},
+}
+"""Hooks Lightning 2.x still calls, with fewer arguments than 1.x: hook -> the kind of class -> how 2.x calls it."""
+
+TRAINING_STEP_MANUAL = (
+    "drop optimizer_idx: Lightning 2.x refuses to train a training_step that takes it, also under manual "
+    "optimization"
+)
+TRAINING_STEP_HIDDENS = (
+    "truncated backpropagation through time was removed: drop hiddens and carry the hidden state yourself, "
+    "with manual optimization"
+)
+
+DATALOADER_ITER_STEPS = frozenset({"training_step", "validation_step", "test_step", "predict_step"})
+"""Steps that 2.x calls with the iterator alone when they take ``dataloader_iter`` (#18390)."""
+DATALOADER_ITER_USE = (
+    "define {hook}(self, dataloader_iter): 2.x passes only the iterator, whose next() returns "
+    "(batch, batch_idx, dataloader_idx)"
+)
+
+
+def hook_signature_problem(
+    call: HookCall, positional: Tuple[str, ...], required: int, varargs: bool
+) -> Tuple[str, ...]:
+    """The parameters of a definition that 2.x cannot fill or fills with the wrong argument; () when it is fine.
+
+    ``positional``: the definition's positional parameter names after ``self``; ``required``: how many of them
+    have no default; ``varargs``: it takes ``*args``.
+    """
+    passed = len(call.passes)
+    removed = tuple(name for name in positional if name in call.removed)
+    if removed:  # only a 1.x parameter name says the definition is the 1.x one (not a helper with its own)
+        missing = tuple(name for name in positional[passed:required] if name not in call.keywords)
+        mixed_up = tuple(name for name in positional[:passed] if name in call.removed)
+        if missing or mixed_up or any(name in call.rejected for name in positional):
+            return removed
+        return ()
+    if not call.removed and len(positional) < passed and not varargs:
+        return positional  # the 1.x checkpoint hooks of callbacks: 2.x passes more than they take
+    return ()
+
+
 # -- LA403: import paths -------------------------------------------------------------------------
+
+class Moved(str):
+    """Advice for a removed module or name whose names live on unchanged in another module: ``--fix`` applies it.
+
+    The string is the advice, as for every other entry; ``to`` is the module the names moved to (relative to
+    the namespace, ``""`` for the package itself), ``names`` the names it still has there.
+    """
+
+    to: str
+    names: FrozenSet[str]
+
+    def __new__(cls, advice: str, to: str, names: Iterable[str]) -> "Moved":
+        moved = super().__new__(cls, advice)
+        moved.to, moved.names = to, frozenset(names)
+        return moved
+
+
+def _moved(to: str, *names: str, advice: Optional[str] = None) -> Moved:
+    """``import NAME from {ns}.TO`` (the first name is the one the advice names)."""
+    where = "{ns}" + (f".{to}" if to else "")
+    return Moved(advice or f"import {names[0]} from {where}", to, names)
+
 
 _FSDP = 'FairScale support was removed: use FSDPStrategy from {ns}.strategies (strategy="fsdp")'
 _APEX = 'apex support was removed: pass precision="16-mixed" (native torch.amp)'
 
 REMOVED_MODULES: Dict[str, str] = {
-    "core.lightning": "import LightningModule from {ns}",
-    "core.memory": "import ModelSummary from {ns}.utilities.model_summary",
+    "core.lightning": _moved("", "LightningModule"),
+    "core.memory": _moved("utilities.model_summary", "ModelSummary", "LayerSummary"),
     "core.decorators": "remove auto_move_data: Lightning moves batches itself; use trainer.predict for inference",
     "metrics": "metrics moved to the torchmetrics package: import from torchmetrics{tail}",
-    "callbacks.base": "import Callback from {ns}.callbacks",
+    "callbacks.base": _moved("callbacks", "Callback"),
     "callbacks.progress.base": "import ProgressBar (the renamed ProgressBarBase) from {ns}.callbacks",
     "callbacks.gpu_stats_monitor": "import DeviceStatsMonitor from {ns}.callbacks",
     "callbacks.xla_stats_monitor": "import DeviceStatsMonitor from {ns}.callbacks",
-    "callbacks.swa": "import StochasticWeightAveraging from {ns}.callbacks",
+    "callbacks.swa": _moved("callbacks", "StochasticWeightAveraging"),
     "callbacks.quantization": "QuantizationAwareTraining was removed: use torch.ao.quantization directly",
     "loggers.base": "import Logger (the renamed LightningLoggerBase) from {ns}.loggers",
     "loggers.test_tube": "TestTubeLogger was removed: import TensorBoardLogger from {ns}.loggers",
-    "utilities.cli": "import LightningCLI from {ns}.cli",
-    "profiler": "import SimpleProfiler and the other profilers from {ns}.profilers",
+    "utilities.cli": _moved("cli", "LightningCLI", "SaveConfigCallback", "LightningArgumentParser"),
+    "profiler": _moved(
+        "profilers", "SimpleProfiler", "AdvancedProfiler", "PyTorchProfiler", "PassThroughProfiler", "XLAProfiler",
+        advice="import SimpleProfiler and the other profilers from {ns}.profilers",
+    ),
     "lite": "LightningLite became Fabric: import Fabric from {fabric}",
     "loops.base": "custom Trainer loops are no longer supported: write the loop with Fabric from {fabric}",
     "plugins.training_type": "training type plugins became strategies: import DDPStrategy and the others from "
     "{ns}.strategies",
     "accelerators.gpu": "import CUDAAccelerator from {ns}.accelerators",
-    "trainer.supporters": "import CombinedLoader from {ns}.utilities",
-    "utilities.supporters": "import CombinedLoader from {ns}.utilities",
+    "trainer.supporters": _moved("utilities", "CombinedLoader"),
+    "utilities.supporters": _moved("utilities", "CombinedLoader"),
     "overrides.fairscale": _FSDP,
     "strategies.sharded": _FSDP,
     "strategies.sharded_spawn": _FSDP,
@@ -308,7 +548,11 @@ REMOVED_MODULES: Dict[str, str] = {
     "plugins.precision.apex_amp": _APEX,
     "plugins.precision.native_amp": 'import MixedPrecision from {ns}.plugins (or pass precision="16-mixed")',
     "tuner.auto_gpu_select": "import find_usable_cuda_devices from {ns}.accelerators",
-    "utilities.distributed": "import rank_zero_only and the other rank_zero helpers from {ns}.utilities.rank_zero",
+    "utilities.distributed": _moved(
+        "utilities.rank_zero", "rank_zero_only", "rank_zero_warn", "rank_zero_info", "rank_zero_debug",
+        "rank_zero_deprecation",
+        advice="import rank_zero_only and the other rank_zero helpers from {ns}.utilities.rank_zero",
+    ),
     "utilities.apply_func": "import apply_to_collection from lightning_utilities and move_data_to_device from "
     "{fabric}.utilities",
 }
@@ -340,12 +584,10 @@ REMOVED_NAMES: Dict[Tuple[str, str], str] = {
     ("strategies", "DataParallelStrategy"): REMOVED_MODULES["strategies.dp"],
     ("strategies", "HorovodStrategy"): REMOVED_MODULES["strategies.horovod"],
     ("strategies", "TPUSpawnStrategy"): "it was renamed: import XLAStrategy from {ns}.strategies",
-    ("utilities.seed", "seed_everything"): "import seed_everything from {ns}",
-    ("utilities.warnings", "rank_zero_warn"): "import rank_zero_warn from {ns}.utilities.rank_zero",
-    ("utilities.warnings", "rank_zero_deprecation"): "import rank_zero_deprecation from {ns}.utilities.rank_zero",
-    ("utilities.warnings", "LightningDeprecationWarning"): (
-        "import LightningDeprecationWarning from {ns}.utilities.rank_zero"
-    ),
+    ("utilities.seed", "seed_everything"): _moved("", "seed_everything"),
+    ("utilities.warnings", "rank_zero_warn"): _moved("utilities.rank_zero", "rank_zero_warn"),
+    ("utilities.warnings", "rank_zero_deprecation"): _moved("utilities.rank_zero", "rank_zero_deprecation"),
+    ("utilities.warnings", "LightningDeprecationWarning"): _moved("utilities.rank_zero", "LightningDeprecationWarning"),
 }
 """Names that no longer exist in a module that still does: ``(module, name)``."""
 
@@ -389,6 +631,23 @@ def removed_import(module: str, name: Optional[str] = None) -> Optional[Tuple[st
     return None
 
 
+def moved_import(module: str, name: str) -> Optional[str]:
+    """Where ``from module import name`` imports from in 2.x, when the name moved there unchanged; else None."""
+    found = removed_module(module)
+    if found is not None:
+        namespace, prefix, tail = found
+        entry: object = REMOVED_MODULES[prefix] if not tail else None
+    else:
+        split = split_namespace(module)
+        if split is None:
+            return None
+        namespace, relative = split
+        entry = REMOVED_NAMES.get((relative, name))
+    if isinstance(entry, Moved) and name in entry.names:
+        return namespace + (f".{entry.to}" if entry.to else "")
+    return None
+
+
 def _format(template: str, namespace: str, tail: str) -> str:
     return template.format(ns=namespace, fabric=fabric_of(namespace), tail=tail)
 
@@ -404,3 +663,92 @@ def logging_keys(keys: Iterable[object]) -> Optional[str]:
     present = set(keys)
     found = [repr(key) for key in LOGGING_KEYS if key in present]
     return " and ".join(found) if found else None
+
+
+# -- LA405: Trainer methods, attributes and method arguments ----------------------------------------
+
+_CLI = "use LightningCLI (from {ns}.cli import LightningCLI)"
+_DEVICES = "use trainer.num_devices"
+_PRECISION = 'read trainer.precision instead ("16-mixed" and "bf16-mixed" are native torch.amp)'
+_CKPT_PATH = "use trainer.ckpt_path"
+
+REMOVED_TRAINER_MEMBERS: Dict[str, str] = {
+    # 2.0: argparse support (#16708)
+    "add_argparse_args": _CLI + ", or add the Trainer options you need to the parser yourself",
+    "from_argparse_args": (
+        _CLI + ", or pass the arguments yourself: Trainer(max_epochs=args.max_epochs, ...)"
+    ),
+    "parse_argparser": _CLI + ", or call parser.parse_args() yourself",
+    "default_attributes": _CLI,
+    "match_env_arguments": _CLI,
+    "get_init_arguments_and_types": _CLI,
+    # 2.0: the tuner is no longer part of the Trainer (#16462)
+    "tune": "run Tuner(trainer).lr_find(model) or Tuner(trainer).scale_batch_size(model) "
+    "(from {ns}.tuner import Tuner)",
+    "tuner": "create Tuner(trainer) (from {ns}.tuner import Tuner) and call its lr_find or scale_batch_size",
+    # 1.6 to 2.0: loop and data plumbing
+    "run_stage": "call trainer.fit, trainer.validate, trainer.test or trainer.predict",
+    "reset_train_val_dataloaders": "call trainer.fit_loop.setup_data()",
+    "reset_train_dataloader": "call trainer.fit_loop.setup_data()",
+    "reset_val_dataloader": "call trainer.fit_loop.epoch_loop.val_loop.setup_data() (trainer.validate_loop in "
+    "trainer.validate)",
+    "reset_test_dataloader": "call trainer.test_loop.setup_data()",
+    "reset_predict_dataloader": "call trainer.predict_loop.setup_data()",
+    "call_hook": "call the hook on the LightningModule or the callback yourself",
+    "get_deprecated_arg_names": "remove the call: Lightning 2.x has no deprecated Trainer arguments left",
+    "train_loop": "use trainer.fit_loop",
+    "running_sanity_check": "use trainer.sanity_checking",
+    "disable_validation": "use not trainer.enable_validation",
+    "progress_bar_dict": "use trainer.progress_bar_callback.get_metrics(trainer, pl_module)",
+    "lr_schedulers": "use trainer.lr_scheduler_configs (dataclasses: config.scheduler, not config[\"scheduler\"])",
+    "weights_save_path": "use trainer.checkpoint_callback.dirpath (or trainer.default_root_dir)",
+    "truncated_bptt_steps": "truncated backpropagation through time was removed: split the sequence in "
+    "training_step with manual optimization",
+    "optimizer_frequencies": "optimizer frequencies were removed: step the optimizers yourself with manual "
+    "optimization (self.automatic_optimization = False)",
+    "lightning_optimizers": "use trainer.optimizers",
+    "checkpoint_connector": "it became private: save with trainer.save_checkpoint(filepath) and resume with "
+    "trainer.fit(model, ckpt_path=...)",
+    "accelerator_connector": "it became private: read trainer.strategy, trainer.accelerator and trainer.num_nodes",
+    # 1.7 to 2.0: devices and precision (#12388, #12436, #12384, #12386, #12437, #12072, #12262, #16039)
+    "training_type_plugin": "use trainer.strategy",
+    "num_processes": _DEVICES,
+    "gpus": _DEVICES,
+    "num_gpus": _DEVICES,
+    "ipus": _DEVICES,
+    "tpu_cores": _DEVICES,
+    "data_parallel_device_ids": "use trainer.device_ids",
+    "root_gpu": "use trainer.strategy.root_device.index",
+    "data_parallel": "use isinstance(trainer.strategy, ParallelStrategy) "
+    "(from {ns}.strategies import ParallelStrategy)",
+    "use_amp": _PRECISION,
+    "using_native_amp": _PRECISION,
+    "amp_backend": _PRECISION,
+    "amp_level": _PRECISION,
+    # 1.7 and 1.8: checkpoints and evaluation (#11696, #10931, #11068, #16759)
+    "validated_ckpt_path": _CKPT_PATH,
+    "tested_ckpt_path": _CKPT_PATH,
+    "predicted_ckpt_path": _CKPT_PATH,
+    "verbose_evaluate": "pass verbose= to trainer.validate or trainer.test",
+    "should_rank_save_checkpoint": "use trainer.is_global_zero",
+    "prediction_writer_callbacks": "use [c for c in trainer.callbacks if isinstance(c, BasePredictionWriter)]",
+}
+"""Trainer methods and attributes that no longer exist: name -> advice (``{ns}`` is the user's namespace)."""
+
+REMOVED_TRAINER_METHOD_ARGUMENTS: Dict[Tuple[str, str], str] = {
+    # 1.4 to 1.6: the loaders of each entry point took one name (#7431)
+    ("fit", "train_dataloader"): "pass train_dataloaders={value}",
+    ("validate", "val_dataloaders"): "pass dataloaders={value}",
+    ("test", "test_dataloaders"): "pass dataloaders={value}",
+}
+"""Keywords of Trainer methods that no longer exist: (method, keyword) -> advice (``{value}``: the value passed)."""
+
+TRAINER_SUBCLASSES: Dict[str, str] = {
+    "flash.Trainer": "pytorch_lightning",
+    "flash.core.trainer.Trainer": "pytorch_lightning",
+}
+"""Third-party subclasses of the Lightning Trainer that pass their keywords on to it, and their namespace."""
+
+
+def trainer_member_replacement(name: str, namespace: str) -> str:
+    return REMOVED_TRAINER_MEMBERS[name].format(ns=namespace, fabric=fabric_of(namespace))

@@ -61,7 +61,11 @@ def test_the_tuner_is_advised_where_the_program_calls_trainer_tune():
         rule("LA401").render(
             argument="auto_lr_find",
             replacement=f"run Tuner(trainer).lr_find(model) {tuner} or add the LearningRateFinder callback",
-        )
+        ),
+        rule("LA405").render(  # and trainer.tune() itself is gone
+            what="trainer.tune()",
+            replacement=f"run Tuner(trainer).lr_find(model) or Tuner(trainer).scale_batch_size(model) {tuner}",
+        ),
     ]
 
 
@@ -103,9 +107,10 @@ def test_messages_read_as_documented():
 )
 def test_trainer_in_every_spelling_and_the_namespace_in_the_advice(imports, trainer):
     result = findings(f"{imports}\nt = {trainer}(tpu_cores=8, auto_lr_find=True)\nt.tune(model)\n")
-    assert [message.split()[0] for _, _, message in result] == ["LA401", "LA401"]
+    assert [message.split()[0] for _, _, message in result] == ["LA401", "LA401", "LA405"]
     namespace = "pytorch_lightning" if "pytorch_lightning" in imports else "lightning.pytorch"
     assert f"from {namespace}.tuner import Tuner" in result[1][2]
+    assert f"from {namespace}.tuner import Tuner" in result[2][2]  # t.tune(): t is that Trainer
 
 
 @pytest.mark.parametrize(

@@ -40,28 +40,31 @@ class WorkersAction(argparse.Action):
             raise argparse.ArgumentError(self, str(error)) from None
 
 
-def options_from(namespace: argparse.Namespace) -> Options:
-    """The plugin's options from flake8's parsed options; exits like argparse on a bad config value."""
+def options_from(namespace: argparse.Namespace, prog: str = "flake8", files: Optional[List[str]] = None) -> Options:
+    """The plugin's options from flake8's parsed options; exits like argparse on a bad config value.
+
+    ``prog`` starts the error message; ``files`` are the configuration files read, in order (by default
+    the ones flake8 read, found again from its command line).
+    """
     value = getattr(namespace, MIN_WORKERS.replace("-", "_"))
     if isinstance(value, str):  # not parsed by WorkersAction: it came from a configuration file
         try:
             value = whole_number_of_workers(value)
         except ValueError as error:
-            _config_error(namespace, MIN_WORKERS, str(error))
+            _config_error(prog, _config_files() if files is None else files, MIN_WORKERS, str(error))
     return Options(min_workers=value)
 
 
-def _config_error(namespace: argparse.Namespace, option: str, message: str) -> NoReturn:
-    where = _config_file_setting(namespace, option)
-    print(f"flake8: error: {option} in {where}: {message}", file=sys.stderr)
+def _config_error(prog: str, files: List[str], option: str, message: str) -> NoReturn:
+    where = _config_file_setting(files, option)
+    print(f"{prog}: error: {option} in {where}: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def _config_file_setting(namespace: argparse.Namespace, option: str) -> str:
-    """``"setup.cfg, section [flake8]"``: the last file flake8 read that sets ``option``."""
+def _config_file_setting(files: List[str], option: str) -> str:
+    """``"setup.cfg, section [flake8]"``: the last of ``files`` that sets ``option``."""
     import configparser  # only on this error path: flake8 imports the plugin on every run
 
-    files = _config_files()
     for path in reversed(files):
         parser = configparser.RawConfigParser()
         try:

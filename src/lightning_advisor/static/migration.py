@@ -18,25 +18,48 @@ a listed name, and import statements only when the import table names a removed 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from lightning_advisor.removed_api import (
+    CHANGED_HOOK_SIGNATURES,
+    DATALOADER_ITER_STEPS,
+    DATALOADER_ITER_USE,
+    FINETUNING,
     REJECTED_HOOKS,
     REMOVED_HOOKS,
     REMOVED_TRAINER_ARGUMENTS,
+    REMOVED_TRAINER_MEMBERS,
+    REMOVED_TRAINER_METHOD_ARGUMENTS,
+    REMOVED_TRAINER_VALUES,
+    TRAINER_SUBCLASSES,
+    TRAINING_STEP_HIDDENS,
+    TRAINING_STEP_MANUAL,
+    hook_signature_problem,
     logging_keys,
     removed_import,
+    removed_trainer_value,
     split_namespace,
     trainer_argument_replacement,
+    trainer_member_replacement,
 )
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import TRAINER
 from lightning_advisor.syntax import last_name
-from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES, MODULE, STEP_METHODS
+from lightning_advisor.vocabulary import (
+    CALLBACK,
+    DATAMODULE,
+    LIGHTNING_NAMESPACES,
+    MODULE,
+    STEP_METHODS,
+    is_lightning_module_name,
+)
 
 _STEPS = frozenset(STEP_METHODS.values())
-_METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS)
+_METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS) | frozenset(CHANGED_HOOK_SIGNATURES) | DATALOADER_ITER_STEPS
+_METHODS_WITH_REMOVED_KEYWORDS = frozenset(method for method, _ in REMOVED_TRAINER_METHOD_ARGUMENTS)
+_MEMBER_WORDS = re.compile(r"\.\s*(?:%s)\b" % "|".join(sorted(REMOVED_TRAINER_MEMBERS)))
 _MAX_VALUE_CHARS = 40
 # Statements that may hold a ``return`` of the function being examined (not of a nested one).
 _BLOCKS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
@@ -49,24 +72,34 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.AST]:
     for call in ctx.calls:
         func = call.func
         if call.keywords and (last_name(func) == "Trainer" or isinstance(func, ast.Name)):
-            if ctx.imports.resolve(func) == TRAINER:
+            if trainer_class(ctx, func) is not None:
                 yield call
                 continue
         if aliases and isinstance(func, ast.Attribute) and _root(func) in aliases:
             if _removed_path(ctx.imports.qualname(func)) is not None:
                 yield call
+                continue
+        if call.keywords and isinstance(func, ast.Attribute) and func.attr in _METHODS_WITH_REMOVED_KEYWORDS:
+            yield call
     for cls in ctx.classes.values():
         for statement in cls.body:
             if isinstance(statement, FunctionNode) and statement.name in _METHOD_NAMES:
                 yield statement
     yield from _removed_imports(ctx)
+    yield from _member_candidates(ctx)
 
 
 def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Diagnostic]:
     if isinstance(node, ast.Call):
-        if ctx.imports.resolve(node.func) == TRAINER:
-            return removed_trainer_arguments(ctx, node)
+        found = trainer_class(ctx, node.func)
+        if found is not None:
+            return removed_trainer_arguments(ctx, node, *found)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _METHODS_WITH_REMOVED_KEYWORDS:
+            return removed_method_arguments(ctx, node)
         return _removed_call(ctx, node)
+    if isinstance(node, ast.Attribute):
+        return removed_member(ctx, node)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return () if _guarded_import(ctx, node) else removed_imports(node)
     return _method(ctx, node)
@@ -75,17 +108,38 @@ def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Dia
 # -- LA401 -----------------------------------------------------------------------------------
 
 
-def removed_trainer_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
-    """One finding per removed keyword, at the keyword (or at the ``**options`` that holds it)."""
-    qualname = ctx.imports.qualname(call.func) or ""
-    namespace = (split_namespace(qualname) or (LIGHTNING_NAMESPACES[0], ""))[0]
+def removed_trainer_arguments(
+    ctx: ModuleContext, call: ast.Call, namespace: str, subclass: Optional[ast.ClassDef] = None
+) -> Iterator[Diagnostic]:
+    """One finding per removed keyword or value, at the keyword (or at the ``**options`` that holds it).
+
+    ``subclass``: the call builds an instance of this module's own subclass of the Trainer, whose
+    ``__init__`` may take a keyword itself.
+    """
     explicit = {k.arg: k for k in call.keywords if k.arg is not None}
     expanded = next((k for k in call.keywords if k.arg is None), None)
     arguments = ctx.keywords(call)
     if arguments is None:  # a ``**`` we cannot see into: the explicit keywords still count
         arguments = {name: keyword.value for name, keyword in explicit.items()}
-    has_accelerator = "accelerator" in arguments
+    if subclass is not None:
+        arguments = {name: value for name, value in arguments.items() if _passed_to_trainer(ctx, subclass, name)}
+    removed_values = {}
     for name, value in arguments.items():
+        template = removed_trainer_value(
+            name, ctx.constant(value), isinstance(ctx.follow(value), ast.Dict)
+        ) if name in REMOVED_TRAINER_VALUES else None
+        if template is not None:
+            removed_values[name] = template
+    has_accelerator = "accelerator" in arguments and "accelerator" not in removed_values
+    for name, value in arguments.items():
+        if name in removed_values:
+            source = _source(ctx, value)
+            replacement = removed_values[name].format(value=source, ns=namespace)
+            if name == "accelerator" and "strategy" in arguments:
+                replacement = "remove it: the call already passes strategy="
+            node = explicit.get(name) or expanded or call
+            yield Diagnostic(node, "LA401", {"argument": f"{name}={source}", "replacement": replacement})
+            continue
         if name not in REMOVED_TRAINER_ARGUMENTS:
             continue
         replacement = trainer_argument_replacement(
@@ -128,6 +182,224 @@ def _source(ctx: ModuleContext, node: ast.AST) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else "..."
 
 
+def trainer_class(ctx: ModuleContext, node: ast.AST) -> Optional[Tuple[str, Optional[ast.ClassDef]]]:
+    """``(namespace, None)`` for the Lightning Trainer or a known subclass from another package, and
+    ``(namespace, cls)`` for this module's own subclass ``cls``; None for anything else."""
+    qualname = ctx.imports.qualname(node)
+    if qualname is not None:
+        if ctx.imports.resolve(node) == TRAINER:
+            return (split_namespace(qualname) or (LIGHTNING_NAMESPACES[0], ""))[0], None
+        if qualname in TRAINER_SUBCLASSES:
+            return TRAINER_SUBCLASSES[qualname], None
+        return None
+    if isinstance(node, ast.Name) and node.id in ctx.classes:
+        found = _own_subclass(ctx, ctx.classes[node.id], 0)
+        return (found, ctx.classes[node.id]) if found else None
+    return None
+
+
+def _own_subclass(ctx: ModuleContext, cls: ast.ClassDef, depth: int) -> Optional[str]:
+    """The namespace of the Lightning Trainer that ``cls`` (a class of this module) derives from."""
+    if depth > 20:
+        return None
+    for base in cls.bases:
+        found = trainer_class(ctx, base) if not (isinstance(base, ast.Name) and base.id in ctx.classes) else None
+        if found is not None:
+            return found[0]
+        if isinstance(base, ast.Name) and base.id in ctx.classes and ctx.classes[base.id] is not cls:
+            namespace = _own_subclass(ctx, ctx.classes[base.id], depth + 1)
+            if namespace:
+                return namespace
+    return None
+
+
+def _passed_to_trainer(ctx: ModuleContext, cls: ast.ClassDef, keyword: str) -> bool:
+    """A keyword of ``MyTrainer(...)`` reaches the Lightning Trainer: no ``__init__`` of the module's own
+    takes it, and the nearest ``__init__`` passes ``**kwargs`` on to ``super().__init__``."""
+    seen = 0
+    while cls is not None and seen < 20:
+        seen += 1
+        init = next((s for s in cls.body if isinstance(s, FunctionNode) and s.name == "__init__"), None)
+        if init is not None:
+            args = init.args
+            if keyword in {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} or args.kwarg is None:
+                return False
+            return any(
+                isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"
+                and any(k.arg is None and isinstance(k.value, ast.Name) and k.value.id == args.kwarg.arg
+                        for k in call.keywords)
+                for call in ast.walk(init) if isinstance(call, ast.Call)
+            )
+        bases = [b for b in cls.bases if isinstance(b, ast.Name) and b.id in ctx.classes]
+        cls = ctx.classes[bases[0].id] if bases else None
+    return True
+
+
+# -- LA405 -----------------------------------------------------------------------------------
+
+
+def _member_candidates(ctx: ModuleContext) -> Iterator[ast.Attribute]:
+    """``x.tune`` and the other removed Trainer members: looked for only where the source names one."""
+    if ctx.lines is not None and not _MEMBER_WORDS.search("".join(ctx.lines)):
+        return
+    for node in ctx.parents:
+        if type(node) is ast.Attribute and node.attr in REMOVED_TRAINER_MEMBERS:
+            yield node
+
+
+def removed_member(ctx: ModuleContext, node: ast.Attribute) -> Iterator[Diagnostic]:
+    """``trainer.tune(model)``, ``Trainer.add_argparse_args(parser)``, ``self.trainer.num_gpus``."""
+    receiver = trainer_receiver(ctx, node.value)
+    if receiver is None or _guarded_by_hasattr(ctx, node):
+        return
+    namespace, is_class, subclass = receiver
+    if subclass is not None and _defines(ctx, subclass, node.attr):
+        return  # the project's own Trainer subclass has it
+    parent = ctx.parents.get(node)
+    called = isinstance(parent, ast.Call) and parent.func is node
+    what = f"{'Trainer' if is_class else 'trainer'}.{node.attr}{'()' if called else ''}"
+    replacement = trainer_member_replacement(node.attr, namespace)
+    yield Diagnostic(node, "LA405", {"what": what, "replacement": replacement})
+
+
+def removed_method_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
+    """``trainer.test(test_dataloaders=...)``: a keyword a Trainer method no longer takes."""
+    func = call.func
+    receiver = trainer_receiver(ctx, func.value)
+    if receiver is None or receiver[1]:
+        return
+    for keyword in call.keywords:
+        template = REMOVED_TRAINER_METHOD_ARGUMENTS.get((func.attr, keyword.arg))
+        if template is not None:
+            what = f"trainer.{func.attr}({keyword.arg}=...)"
+            replacement = template.format(value=_source(ctx, keyword.value))
+            yield Diagnostic(keyword, "LA405", {"what": what, "replacement": replacement})
+
+
+def _guarded_by_hasattr(ctx: ModuleContext, node: ast.Attribute) -> bool:
+    """Compatibility code: ``x.name if hasattr(x, "name") else ...``, or in a ``try`` that handles AttributeError."""
+    child: ast.AST = node
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+            for call in ast.walk(parent.test):
+                if (
+                    isinstance(call, ast.Call) and last_name(call.func) == "hasattr" and len(call.args) == 2
+                    and isinstance(call.args[1], ast.Constant) and call.args[1].value == node.attr
+                ):
+                    return True
+        if isinstance(parent, ast.Try) and child in parent.body:
+            if any(
+                handler.type is None or "AttributeError" in ast.dump(handler.type) for handler in parent.handlers
+            ):
+                return True
+        if isinstance(parent, (*FunctionNode, ast.ClassDef)):
+            return False
+        child = parent
+    return False
+
+
+def _defines(ctx: ModuleContext, cls: ast.ClassDef, name: str) -> bool:
+    seen = 0
+    while cls is not None and seen < 20:
+        seen += 1
+        for statement in cls.body:
+            if isinstance(statement, (*FunctionNode, ast.ClassDef)) and statement.name == name:
+                return True
+            targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.ctx, ast.Store) for n in ast.walk(cls)):
+            return True
+        bases = [b for b in cls.bases if isinstance(b, ast.Name) and b.id in ctx.classes]
+        cls = ctx.classes[bases[0].id] if bases else None
+    return False
+
+
+def trainer_receiver(ctx: ModuleContext, node: ast.AST) -> Optional[Tuple[str, bool, Optional[ast.ClassDef]]]:
+    """``(namespace, is the class itself, the module's own subclass or None)`` when ``node`` is known to be
+    the Lightning Trainer class or one of its instances; None when unsure.
+
+    An instance is a name (or ``self.attr``) bound once to a ``Trainer(...)`` call, a parameter annotated
+    ``Trainer``, ``self.trainer`` in a LightningModule or LightningDataModule, and a Callback hook's
+    ``trainer`` (or ``pl_module.trainer``).
+    """
+    found = trainer_class(ctx, node)
+    if found is not None:
+        return found[0], True, found[1]
+    value = ctx.follow(node)
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "from_argparse_args":
+            func = func.value
+        found = trainer_class(ctx, func)
+        return (found[0], False, found[1]) if found is not None else None
+    if value is not node:
+        return None
+    if isinstance(node, ast.Attribute) and node.attr == "trainer" and isinstance(node.value, ast.Name):
+        place = ctx.method_of(node)
+        if place is None:
+            return None
+        cls, method = place
+        kind = ctx.lightning_kind(cls)
+        if node.value.id == "self" and kind in (MODULE, DATAMODULE) and not _assigns(method, "self"):
+            return _namespace(ctx), False, None
+        if kind == CALLBACK and _callback_parameter(method, node.value.id) == 2:
+            return _namespace(ctx), False, None
+        return None
+    if isinstance(node, ast.Name):
+        for function in ctx.ancestors(node):
+            if not isinstance(function, (*FunctionNode, ast.Lambda)):
+                continue
+            args = function.args
+            parameters = args.posonlyargs + args.args + args.kwonlyargs
+            parameter = next((a for a in parameters if a.arg == node.id), None)
+            if parameter is None:
+                if _assigns(function, node.id):
+                    return None
+                continue
+            if isinstance(function, ast.Lambda) or _assigns(function, node.id):
+                return None
+            if parameter.annotation is not None and trainer_class(ctx, parameter.annotation) is not None:
+                return trainer_class(ctx, parameter.annotation)[0], False, None
+            place = ctx.method_of(node)
+            if (
+                place is not None and place[1] is function and ctx.lightning_kind(place[0]) == CALLBACK
+                and node.id == "trainer" and _callback_parameter(function, node.id) == 1
+            ):
+                return _namespace(ctx), False, None
+            return None
+    return None
+
+
+def _callback_parameter(method: ast.AST, name: str) -> Optional[int]:
+    """The position of ``name`` among a Callback hook's parameters (``self`` is 0), for hooks only."""
+    if not (method.name.startswith("on_") or method.name in ("setup", "teardown")):
+        return None
+    names = [a.arg for a in method.args.posonlyargs + method.args.args]
+    return names.index(name) if name in names else None
+
+
+def _assigns(function: ast.AST, name: str) -> bool:
+    """``function`` rebinds ``name`` somewhere in its body (then the parameter is not all it can be)."""
+    return any(
+        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+        for node in ast.walk(function)
+    )
+
+
+def _namespace(ctx: ModuleContext) -> str:
+    return ctx.memo(_module_namespace)
+
+
+def _module_namespace(ctx: ModuleContext) -> str:
+    """The Lightning namespace the module imports, for advice that names an import."""
+    for module in sorted(ctx.imports.modules.union(ctx.imports.names.values())):
+        split = split_namespace(module)
+        if split is not None:
+            return split[0]
+    return LIGHTNING_NAMESPACES[0]
+
+
 # -- LA402 and LA404 ---------------------------------------------------------------------------
 
 
@@ -141,14 +413,67 @@ def _method(ctx: ModuleContext, method: ast.AST) -> Iterator[Diagnostic]:
         if returns and ctx.lightning_kind(cls) == MODULE:
             for statement, keys in returns:
                 yield Diagnostic(statement, "LA404", {"step": name, "keys": keys})
+    kind = _finetuning_kind(ctx, cls) if name == "finetune_function" else ctx.lightning_kind(cls)
+    if kind is None:
         return
-    kind = ctx.lightning_kind(cls)
-    replacement = REMOVED_HOOKS[name].get(kind) if kind else None
+    yield from changed_signature(ctx, cls, method, kind)
+    replacement = REMOVED_HOOKS[name].get(kind) if name in REMOVED_HOOKS else None
     if replacement is None:
         return
     if name not in REJECTED_HOOKS and _called_by_its_class(cls, name):
         return  # a helper the class calls itself, not a hook left over from 1.x
     yield Diagnostic(method, "LA402", {"kind": kind, "hook": name, "replacement": replacement})
+
+
+def changed_signature(ctx: ModuleContext, cls: ast.ClassDef, method: ast.AST, kind: str) -> Iterator[Diagnostic]:
+    """A hook defined with its 1.x parameters, which Lightning 2.x cannot call or fills with the wrong arguments."""
+    if any(last_name(d) in ("staticmethod", "classmethod") for d in method.decorator_list):
+        return
+    name, args = method.name, method.args
+    everything = [a.arg for a in args.posonlyargs + args.args]
+    positional = tuple(everything[1:])  # after self
+    required = max(len(everything) - len(args.defaults) - 1, 0)
+    if kind == MODULE and name in DATALOADER_ITER_STEPS and "dataloader_iter" in positional:
+        if required > 1:  # 2.x passes the iterator alone (#18390)
+            hook = f"{name}({', '.join(positional)})"
+            replacement = DATALOADER_ITER_USE.format(hook=name)
+            yield Diagnostic(method, "LA402", {"kind": kind, "hook": hook, "replacement": replacement})
+        return
+    call = CHANGED_HOOK_SIGNATURES.get(name, {}).get(kind)
+    if call is None:
+        return
+    names = hook_signature_problem(call, positional, required, args.vararg is not None)
+    if not names:
+        return
+    shown = ", ".join(names)
+    hook = f"{name}({shown})" if names[0] == positional[0] else f"{name}(..., {shown})"
+    replacement = call.use
+    if name == "training_step":
+        if "optimizer_idx" not in names:
+            replacement = TRAINING_STEP_HIDDENS
+        elif _manual_optimization(cls):
+            replacement = TRAINING_STEP_MANUAL
+    yield Diagnostic(method, "LA402", {"kind": kind, "hook": hook, "replacement": replacement})
+
+
+def _manual_optimization(cls: ast.ClassDef) -> bool:
+    """The class switches automatic optimization off: ``self.automatic_optimization = False`` or a property."""
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False:
+            if any(isinstance(t, ast.Attribute) and t.attr == "automatic_optimization" for t in node.targets):
+                return True
+        if isinstance(node, FunctionNode) and node.name == "automatic_optimization":
+            return True
+    return False
+
+
+def _finetuning_kind(ctx: ModuleContext, cls: ast.ClassDef) -> Optional[str]:
+    """``FINETUNING`` for a direct subclass of Lightning's ``BaseFinetuning`` callback."""
+    for base in cls.bases:
+        qualname = ctx.imports.qualname(base)
+        if qualname and is_lightning_module_name(qualname) and qualname.endswith("." + FINETUNING):
+            return FINETUNING
+    return None
 
 
 def _called_by_its_class(cls: ast.ClassDef, name: str) -> bool:
@@ -278,4 +603,4 @@ def _removed_call(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
         yield Diagnostic(call, "LA403", {"path": found[0], "replacement": found[1]})
 
 
-CHECK = Check(codes=("LA401", "LA402", "LA403", "LA404"), candidates=candidates, examine=examine)
+CHECK = Check(codes=("LA401", "LA402", "LA403", "LA404", "LA405"), candidates=candidates, examine=examine)

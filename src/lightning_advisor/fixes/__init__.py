@@ -1,0 +1,4 @@
+"""Fixes that ``lightning-advisor check --fix`` applies: exact source edits.
+
+Never imported by the flake8 plugin.
+"""

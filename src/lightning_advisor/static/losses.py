@@ -1,0 +1,172 @@
+"""LA501: cross-entropy fed probabilities: ``F.cross_entropy(F.softmax(logits), y)``.
+
+``cross_entropy`` and ``nn.CrossEntropyLoss`` apply ``log_softmax`` themselves and expect logits.
+Reported at the loss call when its input is the output of a softmax: ``torch.softmax``,
+``F.softmax``, ``torch.special.softmax``, ``x.softmax(dim)``, an ``nn.Softmax(...)`` called directly
+or through a name bound to it, directly or through a local name assigned once (also through a
+reshape such as ``probs.view(-1, classes)``).
+
+``log_softmax`` is not reported: ``log_softmax`` of log-probabilities is the identity, so
+``cross_entropy(log_softmax(x))`` computes the right loss (only ``nll_loss`` is the idiomatic
+spelling). ``nll_loss`` is not reported either: its inputs are log-probabilities by contract.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Iterator, List, Optional, Set
+
+from lightning_advisor.static.base import Check, Diagnostic, Options
+from lightning_advisor.static.callnames import calls_named, imported_as
+from lightning_advisor.static.context import FunctionNode, ModuleContext
+from lightning_advisor.syntax import last_name
+
+_CROSS_ENTROPY = "torch.nn.functional.cross_entropy"
+_CROSS_ENTROPY_LOSSES = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.modules.loss.CrossEntropyLoss"})
+_SOFTMAX_FUNCTIONS = frozenset({"torch.softmax", "torch.nn.functional.softmax", "torch.special.softmax"})
+_SOFTMAX_LAYERS = frozenset({"torch.nn.Softmax", "torch.nn.modules.activation.Softmax"})
+# Tensor methods that keep the values (and so the probabilities) as they are.
+_RESHAPES = frozenset({
+    "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "float",
+    "double", "half", "to", "view_as", "reshape_as", "t",
+})
+_MAX_HOPS = 4
+
+
+def candidates(ctx: ModuleContext) -> List[ast.Call]:
+    # F.cross_entropy(...), nn.CrossEntropyLoss()(...), criterion(...): calls of a name bound to the loss
+    functions = imported_as(ctx, _CROSS_ENTROPY)
+    return calls_named(ctx, "cross_entropy", None, *functions, *_loss_names(ctx))
+
+
+def _loss_names(ctx: ModuleContext) -> Set[str]:
+    """Names that ``nn.CrossEntropyLoss(...)`` is assigned to: ``criterion``, ``self.loss_fn``."""
+    names: Set[str] = set()
+    aliases = [name for name in imported_as(ctx, "torch.nn") if ctx.imports.names[name].endswith("CrossEntropyLoss")]
+    for call in calls_named(ctx, "CrossEntropyLoss", *aliases):
+        if ctx.imports.qualname(call.func) in _CROSS_ENTROPY_LOSSES:
+            parent = ctx.parents.get(call)
+            targets = parent.targets if isinstance(parent, ast.Assign) else (
+                [parent.target] if isinstance(parent, ast.AnnAssign) else []
+            )
+            names.update(filter(None, map(last_name, targets)))
+    return names
+
+
+def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Diagnostic]:
+    if not _is_cross_entropy(ctx, call):
+        return
+    argument = ctx.argument(call, "input", 0)
+    if argument is None:
+        return
+    softmax = _softmax_source(ctx, argument)
+    if softmax is not None:
+        yield Diagnostic(node=call, code="LA501", fields={"loss": _written(call.func), "softmax": softmax})
+
+
+def _is_cross_entropy(ctx: ModuleContext, call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Call):  # nn.CrossEntropyLoss()(logits, y)
+        return ctx.imports.qualname(func.func) in _CROSS_ENTROPY_LOSSES
+    if ctx.imports.qualname(func) == _CROSS_ENTROPY:
+        return True
+    built = ctx.follow(func)
+    return (
+        built is not func and isinstance(built, ast.Call)
+        and ctx.imports.qualname(built.func) in _CROSS_ENTROPY_LOSSES
+    )
+
+
+def _softmax_source(ctx: ModuleContext, node: ast.AST, through_forward: bool = True) -> Optional[str]:
+    """How ``node`` was made by a softmax, as written (``F.softmax``, ``.softmax()``), else None.
+
+    ``self(x)`` / ``self.forward(x)`` count when every ``return`` of the class's ``forward`` returns one.
+    """
+    for _ in range(_MAX_HOPS):
+        while _is_reshape(node):
+            node = node.func.value
+        if isinstance(node, ast.Name):
+            value = ctx.assigned_value(node)  # bound once; reassigned or a parameter: None
+            if value is None or ctx.scope_of(value) is not ctx.scope_of(node):
+                return None  # bound in another function or at module level: from elsewhere
+            node = value
+            continue
+        break
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    qualname = ctx.imports.qualname(func)
+    if qualname in _SOFTMAX_FUNCTIONS:
+        return _written(func)
+    if isinstance(func, ast.Call) and ctx.imports.qualname(func.func) in _SOFTMAX_LAYERS:
+        return _written(func.func)  # nn.Softmax(dim=1)(logits)
+    if isinstance(func, ast.Attribute) and func.attr == "softmax" and qualname is None and _tensor_softmax(ctx, node):
+        return ".softmax()"
+    if through_forward and _calls_own_forward(func):
+        found = _forward_softmax(ctx, node)
+        if found is not None:
+            return f"forward()'s {found}"
+    if isinstance(func, (ast.Name, ast.Attribute)) and qualname is None:
+        layer = ctx.follow(func)
+        if layer is not func and isinstance(layer, ast.Call) and ctx.imports.qualname(layer.func) in _SOFTMAX_LAYERS:
+            return _written(func)  # self.softmax = nn.Softmax(dim=1); self.softmax(logits)
+    return None
+
+
+def _calls_own_forward(func: ast.AST) -> bool:
+    """``self(x)`` or ``self.forward(x)``."""
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        func = func.value
+    return isinstance(func, ast.Name) and func.id == "self"
+
+
+def _forward_softmax(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
+    """The softmax every ``return`` of the caller's class's own ``forward`` returns through, else None."""
+    method = ctx.method_of(call)
+    if method is None:
+        return None
+    forward = next((s for s in method[0].body if isinstance(s, FunctionNode) and s.name == "forward"), None)
+    if forward is None:
+        return None
+    returns = [n for n in _own_statements(forward) if isinstance(n, ast.Return)]
+    if not returns or any(r.value is None for r in returns):
+        return None
+    found = [_softmax_source(ctx, r.value, through_forward=False) for r in returns]
+    return found[0] if None not in found else None
+
+
+def _own_statements(function: ast.AST) -> Iterator[ast.AST]:
+    """The statements of a function, not those of functions or classes nested in it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (*FunctionNode, ast.ClassDef, ast.Lambda)):
+            stack.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler)))
+
+
+def _tensor_softmax(ctx: ModuleContext, call: ast.Call) -> bool:
+    """``logits.softmax(-1)`` / ``.softmax(dim=1)``: Tensor.softmax takes a dim, not a tensor."""
+    receiver = call.func.value
+    if isinstance(receiver, ast.Name) and receiver.id == "self":
+        return False  # self.softmax(x): a method or layer of the user's
+    if any(keyword.arg == "dim" for keyword in call.keywords):
+        return True
+    if len(call.args) == 1:
+        known, value = ctx.constant(call.args[0])
+        return known and isinstance(value, int) and not isinstance(value, bool)
+    return False
+
+
+def _is_reshape(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RESHAPES
+
+
+def _written(node: ast.AST) -> str:
+    """An expression as the user wrote it, without the call's arguments."""
+    if isinstance(node, ast.Call):
+        return _written(node.func) + "()"
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+CHECK = Check(codes=("LA501",), candidates=candidates, examine=examine)
