@@ -12,7 +12,7 @@ def main(argv=None):
     trainer = Trainer(
         max_epochs=5,  # keyword arguments stay, as written
     )
-    return trainer
+    return trainer, args.batch_size
 
 
 def quiet(args):

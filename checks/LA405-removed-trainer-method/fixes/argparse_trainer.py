@@ -13,7 +13,7 @@ def main(argv=None):
         args,
         max_epochs=5,  # keyword arguments stay, as written
     )
-    return trainer
+    return trainer, args.batch_size
 
 
 def quiet(args):
