@@ -193,3 +193,20 @@ def test_a_training_test_that_does_not_guard_the_call_does_not_silence_it():
             return F.dropout(x, 0.5)
     """
     assert findings(source) == [(9, "LA303")]
+
+
+def test_autograd_functions_are_not_modules():
+    source = """
+    import torch
+    import torch.nn.functional as F
+
+    class Noise(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return F.dropout(x, 0.5)
+
+    class Sampler:
+        def forward(self, x):
+            return F.dropout(x, 0.5)
+    """
+    assert findings(source) == []

@@ -30,6 +30,39 @@ class Classifier(LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
+class Shared(LightningModule):
+    """The hook's return value goes, the call that computes (and logs) it stays."""
+
+    def __init__(self):
+        super().__init__()
+
+    def validation_step(self, batch, batch_idx):
+        return {"val_loss": batch.sum()}
+
+    def validation_epoch_end(self, outputs):
+        return self._shared_epoch_end(outputs, "val")
+
+    def _shared_epoch_end(self, outputs, stage):
+        self.log(f"{stage}_loss", torch.stack([o[f"{stage}_loss"] for o in outputs]).mean())
+
+
+class Reused(LightningModule):
+    """Not fixed: test_epoch_end returns a dict made elsewhere, which may hold 'log' keys."""
+
+    def __init__(self):
+        super().__init__()
+
+    def test_step(self, batch, batch_idx):
+        return {"test_loss": batch.sum()}
+
+    def test_epoch_end(self, outputs):
+        result = self.summarise(outputs)
+        return result
+
+    def summarise(self, outputs):
+        return {"log": {"test_loss": torch.stack([o["test_loss"] for o in outputs]).mean()}}
+
+
 class NoInit(LightningModule):
     """Not fixed: no __init__ to keep the outputs list in."""
 

@@ -22,10 +22,10 @@ import re
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from lightning_advisor.fixes.edits import Edit, Fix, Source, insert, replace
-from lightning_advisor.removed_api import moved_import
+from lightning_advisor.removed_api import logging_keys, moved_import
 from lightning_advisor.static.base import Diagnostic
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.migration import logging_returns
+from lightning_advisor.static.migration import dict_keys, logging_returns
 from lightning_advisor.vocabulary import MODULE
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -367,11 +367,16 @@ def _hook(ctx: ModuleContext, source: Source, hook: ast.FunctionDef, stage: str,
         if not source.starts_line(last):
             return None
         calls: List[str] = []
-        if last.value is not None and isinstance(last.value, ast.Dict):
-            rewritten = _logged_dict(ctx, source, owner.arg, last.value, keep_others=False, step=hook.name)
+        value = last.value
+        if isinstance(value, ast.Dict) and logging_keys(dict_keys(ctx, value)):
+            rewritten = _logged_dict(ctx, source, owner.arg, value, keep_others=False, step=hook.name)
             if rewritten is None:
                 return None
             calls = rewritten[0]
+        elif value is not None and any(isinstance(node, ast.Call) for node in ast.walk(value)):
+            calls = [source.segment(value)]  # 2.x ignores what the hook returns, not what computing it does
+        elif value is not None and not isinstance(value, ast.Constant) and _keys(ctx, value) is None:
+            return None  # a dict made elsewhere may hold 'log' keys: what it meant to log is not ours to drop
         edits.append(_statements(source, last, calls + [clear]))
     else:
         if not source.ends_line(last):

@@ -22,10 +22,11 @@ from lightning_advisor.static.base import Diagnostic
 from lightning_advisor.static.context import ModuleContext
 from lightning_advisor.vocabulary import LIGHTNING_NAMESPACES
 
-ANY, REMOVAL = "any", "removal"
+ANY, REMOVAL, COUNT = "any", "removal", "count"
 EQUIVALENT: Dict[str, str] = {
-    # advice that is the same run in 2.x: devices, renamed arguments, values that did nothing
-    "gpus": ANY, "tpu_cores": ANY, "num_processes": ANY, "progress_bar_refresh_rate": ANY,
+    # advice that is the same run in 2.x: device counts the code spells out, renamed arguments, values that
+    # did nothing. A device count of 0 or None meant the CPU, which 2.x's accelerator="auto" does not.
+    "gpus": COUNT, "tpu_cores": COUNT, "num_processes": COUNT, "progress_bar_refresh_rate": ANY,
     "replace_sampler_ddp": ANY, "distributed_backend": ANY, "checkpoint_callback": ANY, "weights_summary": ANY,
     "reload_dataloaders_every_epoch": ANY, "accelerator": ANY, "strategy": ANY,
     "auto_lr_find": REMOVAL, "auto_scale_batch_size": REMOVAL, "auto_select_gpus": REMOVAL,
@@ -47,9 +48,12 @@ def trainer_argument_fix(ctx: ModuleContext, source: Source, diagnostic: Diagnos
     advice = str(diagnostic.fields["replacement"])
     if argument != keyword.arg or argument not in EQUIVALENT or "..." in advice:
         return None
+    kind = EQUIVALENT[argument]
+    if kind == COUNT and not _spelled_out_count(ctx, keyword.value):
+        return None
     if advice in REMOVAL_ADVICE:
         return Fix("remove it", (_delete_keyword(source, call, keyword),))
-    if EQUIVALENT[argument] == REMOVAL:
+    if kind == REMOVAL:
         return None
     moved = _TO_FIT.match(advice)
     if moved:
@@ -79,6 +83,19 @@ def trainer_argument_fix(ctx: ModuleContext, source: Source, diagnostic: Diagnos
     else:
         edits.append(_delete_keyword(source, call, keyword))
     return Fix(f"pass {', '.join(t for _, t, _ in new)}", tuple(edits))
+
+
+def _spelled_out_count(ctx: ModuleContext, value: ast.AST) -> bool:
+    """A device count the code states: a whole number above 0 (or -1, all), a list of indices, a string of them."""
+    known, constant = ctx.constant(value)
+    if known:
+        return (isinstance(constant, int) and not isinstance(constant, bool) and constant != 0) or (
+            isinstance(constant, str) and constant.strip() not in ("", "0")
+        )
+    literal = ctx.follow(value)
+    return isinstance(literal, (ast.List, ast.Tuple)) and bool(literal.elts) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, int) for e in literal.elts
+    )
 
 
 def _keywords(text: str) -> Optional[List[Tuple[str, str, ast.AST]]]:

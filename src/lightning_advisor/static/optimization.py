@@ -30,7 +30,7 @@ from lightning_advisor.vocabulary import MODULE
 
 _OPTIMIZER_WORDS = frozenset({"opt", "opts", "optim", "optimizer", "optimizers", "optimiser", "optimisers"})
 _NOT_OPTIMIZER_WORDS = frozenset({"scheduler", "schedulers", "sched", "lr", "scaler", "warmup", "swa"})
-_SCALER_WORDS = frozenset({"scaler", "grad_scaler"})
+_SCALER_WORDS = frozenset({"scaler"})
 _SCALERS = frozenset({"torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.cuda.amp.grad_scaler.GradScaler",
                       "torch.amp.grad_scaler.GradScaler"})
 _BACKWARD = frozenset({"backward", "manual_backward"})
