@@ -198,3 +198,23 @@ def test_warnings_point_at_the_users_fit_call(lit, make_trainer, make_loader, re
     # Lightning's formatter drops the category of warnings from paths containing "lightning"
     shown = warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno)
     assert "AdvisorWarning: LA101" in shown
+
+
+def test_lightning_calls_only_the_batch_hooks_an_attached_check_needs(lit, make_trainer, make_loader):
+    """Lightning skips a callback hook that is not callable: the ones no probe needs cost a batch nothing."""
+    from lightning_advisor.catalog import RULES
+
+    def called_hooks(advisor):
+        profiler = lit.ns.profilers.SimpleProfiler()
+        trainer = make_trainer(callbacks=[advisor], limit_train_batches=2, limit_val_batches=1, profiler=profiler)
+        trainer.fit(lit.BoringModel(), make_loader(), val_dataloaders=make_loader())
+        prefix = "[Callback]AdvisorCallback."
+        return {action[len(prefix):] for action in profiler.recorded_durations if action.startswith(prefix)}
+
+    every_batch = {"on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_before_zero_grad"}
+    checking = called_hooks(AdvisorCallback())
+    assert {"on_train_batch_start", "on_train_batch_end", "on_validation_batch_end", "setup"} <= checking
+    assert checking.isdisjoint(every_batch)
+    idle = called_hooks(AdvisorCallback(ignore=list(RULES)))  # no probe at all: no batch hook
+    assert idle.isdisjoint(every_batch | {"on_train_batch_start", "on_train_batch_end", "on_validation_batch_end"})
+    assert {"setup", "on_train_start", "teardown"} <= idle

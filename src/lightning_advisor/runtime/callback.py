@@ -38,6 +38,26 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
     "LA102": r"The '\w+_dataloader' does not have many workers",
 }
 
+# Lightning calls a callback's hook only when it is callable (``_call_callback_hooks`` in trainer/call.py),
+# and pays its profiler's bookkeeping for each call. So the batch hooks no attached probe needs are None on
+# the instance: a batch costs them nothing, less than it costs for an empty Callback. The Lightning hook ->
+# the probe hooks it feeds; a hook not listed here is always called (it does not run per batch).
+_BATCH_HOOKS: Dict[str, Tuple[str, ...]] = {
+    "on_train_batch_start": ("on_batch_start",),
+    "on_train_batch_end": ("on_batch_outputs", "on_batch_end"),
+    "on_validation_batch_start": ("on_batch_start",),
+    "on_validation_batch_end": ("on_batch_outputs", "on_batch_end"),
+    "on_test_batch_start": ("on_batch_start",),
+    "on_test_batch_end": ("on_batch_outputs", "on_batch_end"),
+    "on_predict_batch_start": ("on_batch_start",),
+    "on_predict_batch_end": ("on_batch_end",),
+    # called on every training batch, and needed by no probe
+    "on_before_backward": (),
+    "on_after_backward": (),
+    "on_before_optimizer_step": (),
+    "on_before_zero_grad": (),
+}
+
 # torch warns when a compiled module runs while global module hooks exist; the hooks are ours
 # (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
 _OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
@@ -124,6 +144,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._run: str = ""
         self._run_first_finding = 0
         self._handoff = Handoff(self)  # findings from the processes ddp_spawn starts come back through it
+        self._attach_probes([])  # until setup: no probe, so no batch hook for Lightning to call
 
     ignore = property(lambda self: self.options.ignore, doc="Rule codes not checked.")
     strict = property(lambda self: self.options.strict, doc="Raise at the first finding.")
@@ -345,6 +366,11 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
             )
             for hook in HOOKS
         }
+        for name, feeds in _BATCH_HOOKS.items():
+            if any(self._hooks[hook] for hook in feeds):
+                self.__dict__.pop(name, None)  # the class's method again
+            else:
+                setattr(self, name, None)  # Lightning skips it
 
     def _dispatch(self, hook: str, *args: Any) -> None:
         for probe, method in self._hooks.get(hook, ()):
