@@ -60,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="pytest-timeout per test, seconds")
     parser.add_argument("--parallel", action="store_true", help="run both arms at once (one core each)")
     parser.add_argument("--compare-only", action="store_true", help="compare outcomes already in --out")
+    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS),
+                        help="run only these arms (the other's outcomes must be in --out already)")
     parser.add_argument("--json", type=Path, help="write the comparison here")
     parser.add_argument("pytest", nargs="*", help="more pytest arguments, after --")
     args = parser.parse_args(argv)
@@ -68,12 +70,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.compare_only:
         started = time.perf_counter()
         if args.parallel:
-            for process in [run_arm(arm, args) for arm in ARMS]:
+            for process in [run_arm(arm, args) for arm in args.arms]:
                 process.wait()
         else:
-            for arm in ARMS:
+            for arm in args.arms:
                 run_arm(arm, args).wait()
-        print(f"both arms ran in {time.perf_counter() - started:.0f} s")
+        print(f"{' and '.join(args.arms)} ran in {time.perf_counter() - started:.0f} s")
 
     without, with_advisor = (load(args.out / f"{arm}.jsonl") for arm in ARMS)
     common = sorted(set(without) & set(with_advisor))
