@@ -112,7 +112,8 @@ def test_diff_prints_the_fixes_marked_safe_or_unsafe_and_writes_nothing(tmp_path
     shutil.copyfile(before, target)
     status, out, _ = check("--isolated", "--diff", "--unsafe-fixes", target.name, cwd=tmp_path)
     assert status == 1
-    validation = "# unsafe fix: on_validation_epoch_end, with what validation_step returns kept in self.validation_step_outputs"
+    validation = "# unsafe fix: on_validation_epoch_end, with what validation_step returns kept in "
+    validation += "self.validation_step_outputs"
     assert out.splitlines()[:5] == [
         validation,
         validation,  # the second class's
