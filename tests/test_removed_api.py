@@ -20,16 +20,21 @@ from lightning_advisor.removed_api import (
     DATAMODULE,
     FINETUNING,
     MODULE,
+    REMOVED_CALL_ARGUMENTS,
     REMOVED_HOOKS,
+    REMOVED_LIGHTNING_MEMBERS,
+    REMOVED_LOG_ARGUMENTS,
     REMOVED_MODULES,
     REMOVED_NAMES,
     REMOVED_TRAINER_ARGUMENTS,
     REMOVED_TRAINER_MEMBERS,
     REMOVED_TRAINER_METHOD_ARGUMENTS,
     REMOVED_TRAINER_VALUES,
+    REQUIRED_ARGUMENTS,
     TRAINER_SUBCLASSES,
     fabric_of,
     removed_import,
+    removed_module,
     trainer_argument_replacement,
     trainer_member_replacement,
 )
@@ -204,6 +209,10 @@ def test_removed_modules_cannot_be_imported(ns):
 @pytest.mark.parametrize("ns", NAMESPACES)
 def test_removed_names_are_gone_from_modules_that_still_exist(ns):
     for module, name in REMOVED_NAMES:
+        if removed_module(f"{ns}.{module}") is not None:  # a name with advice of its own in a removed module
+            with pytest.raises(ModuleNotFoundError):
+                _import(f"{ns}.{module}")
+            continue
         assert not hasattr(_import(f"{ns}.{module}" if module else ns), name), f"{ns}.{module}.{name} exists"
 
 
@@ -223,6 +232,14 @@ def test_submodules_of_a_removed_module_get_the_matching_new_path():
     assert removed_import("lightning.pytorch.core", "lightning")[0] == "lightning.pytorch.core.lightning"
     assert removed_import("pytorch_lightning.callbacks", "ProgressBar") is None  # the 2.x ProgressBar
     assert removed_import("torch.metrics") is None
+
+
+def test_a_name_with_advice_of_its_own_in_a_removed_module_gets_that_advice():
+    what, advice = removed_import("pytorch_lightning.utilities.distributed", "AllGatherGrad")
+    assert what == "pytorch_lightning.utilities.distributed.AllGatherGrad" and "torch.distributed" in advice
+    assert removed_import("pytorch_lightning.utilities.distributed", "rank_zero_only")[0] == (
+        "pytorch_lightning.utilities.distributed"
+    )
 
 
 # -- LA401: argument values ----------------------------------------------------------------------
@@ -350,3 +367,55 @@ def test_removed_method_keywords_are_gone_and_their_replacements_taken(ns):
 
 def test_known_trainer_subclasses_pass_their_keywords_on():
     assert set(TRAINER_SUBCLASSES.values()) <= set(NAMESPACES)
+
+
+# -- LA405: LightningModule / LightningDataModule members, keywords of other Lightning callables ------
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_module_and_datamodule_members_are_gone_and_their_replacements_exist(ns):
+    trainer = _trainer(ns)
+    for name, kinds in REMOVED_LIGHTNING_MEMBERS.items():
+        for kind, template in kinds.items():
+            instance = _kind_class(ns, kind)()
+            assert not hasattr(instance, name) and not hasattr(type(instance), name), f"{kind}.{name} exists"
+            text = template.format(ns=ns, fabric=fabric_of(ns), owner="self")
+            _check_import_advice(text)
+            for attribute in re.findall(r"\bself\.trainer\.(\w+)", text):
+                assert hasattr(trainer, attribute), text
+            for hook in re.findall(r"\bin (on_\w+|configure_\w+)\b", text):
+                assert hasattr(_kind_class(ns, kind), hook), text
+            if "ModelSummary(" in text:
+                assert hasattr(_import(f"{ns}.utilities.model_summary").ModelSummary, "model_size")
+
+
+def _callable(ns: str, name: str):
+    for module in ("callbacks", "profilers", "cli", "utilities.model_helpers"):
+        found = getattr(_import(f"{ns}.{module}"), name, None)
+        if found is not None:
+            return found
+    raise AssertionError(f"{name} is not in {ns}")
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_removed_call_keywords_are_gone_and_their_replacements_taken(ns):
+    nested = {"save_config_kwargs": _import(f"{ns}.cli").SaveConfigCallback,
+              "parser_kwargs": _import(f"{ns}.cli").LightningArgumentParser}
+    for (name, keyword), template in REMOVED_CALL_ARGUMENTS.items():
+        parameters = inspect.signature(_callable(ns, name)).parameters
+        assert keyword not in parameters, (name, keyword)
+        text = template.format(value="x")
+        for new in re.findall(r"(\w+)=", text):
+            assert new in parameters, (name, new)
+            if new in nested:
+                (key,) = re.findall(r'"(\w+)":', text)
+                assert key in inspect.signature(nested[new]).parameters, (name, key)
+    log = inspect.signature(_import(ns).LightningModule.log).parameters
+    log_dict = inspect.signature(_import(ns).LightningModule.log_dict).parameters
+    for keyword, template in REMOVED_LOG_ARGUMENTS.items():
+        assert keyword not in log and keyword not in log_dict
+        (new,) = re.findall(r"(\w+)=", template)
+        assert new in log and new in log_dict
+    for name, (argument, _) in REQUIRED_ARGUMENTS.items():  # EarlyStopping() is a TypeError
+        first = next(iter(inspect.signature(_callable(ns, name)).parameters.values()))
+        assert first.name == argument and first.default is inspect.Parameter.empty

@@ -142,7 +142,7 @@ _RULES: Tuple[Rule, ...] = (
     Rule(
         code="LA405",
         name="removed-trainer-method",
-        summary="Trainer method, attribute or method argument that Lightning 2.x removed",
+        summary="Trainer, LightningModule, DataModule or callback method, attribute or argument that 2.x removed",
         message="{what} no longer exists in Lightning 2.x; {replacement}",
         runtime=False,
     ),

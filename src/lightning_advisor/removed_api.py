@@ -512,6 +512,15 @@ def _moved(to: str, *names: str, advice: Optional[str] = None) -> Moved:
 
 _FSDP = 'FairScale support was removed: use FSDPStrategy from {ns}.strategies (strategy="fsdp")'
 _APEX = 'apex support was removed: pass precision="16-mixed" (native torch.amp)'
+_NO_LOOPS = "custom Trainer loops are no longer supported: write the loop with Fabric from {fabric}"
+_NAN_CHECKS = "it was removed: pass Trainer(detect_anomaly=True) to find NaN values"
+_IPU = "IPU support moved to the lightning-graphcore package (LightningIPUModule was removed)"
+_FAIRSCALE_PRECISION = 'FairScale support was removed: use FSDPPrecision from {ns}.plugins (strategy="fsdp")'
+_COLOSSALAI = "ColossalAI support moved to the lightning-colossalai package"
+_DEVICE_DTYPE = "DeviceDtypeModuleMixin became private: derive from LightningModule, which moves itself"
+_ARGPARSE = "use LightningCLI (from {ns}.cli import LightningCLI)"
+_ENUMS = "it was removed: check isinstance(trainer.strategy, ...) or isinstance(trainer.accelerator, ...) instead"
+_ALL_GATHER = "use torch.distributed.nn.functional.all_gather, which passes gradients back"
 
 REMOVED_MODULES: Dict[str, str] = {
     "core.lightning": _moved("", "LightningModule"),
@@ -532,7 +541,7 @@ REMOVED_MODULES: Dict[str, str] = {
         advice="import SimpleProfiler and the other profilers from {ns}.profilers",
     ),
     "lite": "LightningLite became Fabric: import Fabric from {fabric}",
-    "loops.base": "custom Trainer loops are no longer supported: write the loop with Fabric from {fabric}",
+    "loops.base": _NO_LOOPS,
     "plugins.training_type": "training type plugins became strategies: import DDPStrategy and the others from "
     "{ns}.strategies",
     "accelerators.gpu": "import CUDAAccelerator from {ns}.accelerators",
@@ -555,6 +564,43 @@ REMOVED_MODULES: Dict[str, str] = {
     ),
     "utilities.apply_func": "import apply_to_collection from lightning_utilities and move_data_to_device from "
     "{fabric}.utilities",
+    # 1.5 to 2.0: the Trainer's mixins (#8609, #8679, #10322, #14401, #14887, #14888)
+    "trainer.training_tricks": "TrainerTrainingTricksMixin was removed: pass Trainer(detect_anomaly=True) to find "
+    "NaN values",
+    "trainer.logging": "TrainerLoggingMixin was removed: import convert_tensors_to_scalars from "
+    "{fabric}.utilities.apply_func",
+    "trainer.model_hooks": "TrainerModelHooksMixin was removed: import is_overridden from {ns}.utilities.model_helpers",
+    "trainer.callback_hook": "TrainerCallbackHookMixin was removed: subclass the Trainer itself",
+    "trainer.optimizers": "TrainerOptimizersMixin was removed: the Trainer calls configure_optimizers itself",
+    "trainer.data_loading": "TrainerDataLoadingMixin was removed: subclass the Trainer itself",
+    # 1.6 to 2.0: utilities and integrations (#13549, #16038, #14830, #16400, #16757, #16386, #16404, #16412,
+    # #16438, #14511, #16439, #16682, #16681, #16437, #16726)
+    "distributed": "LightningDistributed was removed: use trainer.strategy.broadcast",
+    "utilities.meta": 'init_meta_context was removed: build large models in configure_model with strategy="fsdp" '
+    'or strategy="deepspeed_stage_3"',
+    "strategies.ipu": _IPU,
+    "accelerators.ipu": _IPU,
+    "plugins.precision.fully_sharded_native_amp": _FAIRSCALE_PRECISION,
+    "plugins.precision.sharded_native_amp": _FAIRSCALE_PRECISION,
+    "strategies.colossalai": _COLOSSALAI,
+    "plugins.precision.colossalai": _COLOSSALAI,
+    "overrides.base": "unwrap_lightning_module was removed: read trainer.lightning_module (the strategy unwraps "
+    "the model itself)",
+    "overrides.data_parallel": 'DataParallel support was removed: use DDPStrategy from {ns}.strategies '
+    '(strategy="ddp")',
+    "utilities.xla_device": "import XLAAccelerator from {ns}.accelerators and ask XLAAccelerator.is_available",
+    "utilities.device_parser": "its functions became private: pass devices= to the Trainer, which parses them",
+    "utilities.cloud_io": "import get_filesystem from {fabric}.utilities.cloud_io; load and save checkpoints with "
+    "torch.load and torch.save",
+    "core.mixins.device_dtype_mixin": _DEVICE_DTYPE,
+    "utilities.optimizer": "it was removed: the Trainer moves optimizer state to the device itself",
+    "utilities.finite_checks": _NAN_CHECKS,
+    "utilities.metrics": "metrics_to_scalars was removed: import convert_tensors_to_scalars from "
+    "{fabric}.utilities.apply_func",
+    "strategies.utils": "on_colab_kaggle was removed: read the COLAB_GPU or KAGGLE_URL_BASE environment variable "
+    "yourself",
+    "loops.dataloader": _NO_LOOPS,
+    "loops.epoch": _NO_LOOPS,
 }
 """Modules that no longer exist, and their submodules."""
 
@@ -588,8 +634,50 @@ REMOVED_NAMES: Dict[Tuple[str, str], str] = {
     ("utilities.warnings", "rank_zero_warn"): _moved("utilities.rank_zero", "rank_zero_warn"),
     ("utilities.warnings", "rank_zero_deprecation"): _moved("utilities.rank_zero", "rank_zero_deprecation"),
     ("utilities.warnings", "LightningDeprecationWarning"): _moved("utilities.rank_zero", "LightningDeprecationWarning"),
+    ("utilities.enums", "DistributedType"): _ENUMS,
+    ("utilities.enums", "DeviceType"): _ENUMS,
+    ("utilities", "DistributedType"): _ENUMS,
+    ("utilities", "DeviceType"): _ENUMS,
+    ("callbacks.device_stats_monitor", "prefix_metric_keys"): "it was removed: add the prefix to the metric keys "
+    "yourself",
+    ("strategies.deepspeed", "LightningDeepSpeedModule"): 'it was removed: use DeepSpeedStrategy from {ns}.strategies '
+    '(strategy="deepspeed")',
+    ("strategies", "IPUStrategy"): _IPU,
+    ("accelerators", "IPUAccelerator"): _IPU,
+    ("strategies", "ColossalAIStrategy"): _COLOSSALAI,
+    ("plugins", "FullyShardedNativeMixedPrecisionPlugin"): _FAIRSCALE_PRECISION,
+    ("plugins", "ShardedNativeMixedPrecisionPlugin"): _FAIRSCALE_PRECISION,
+    ("plugins.precision", "FullyShardedNativeMixedPrecisionPlugin"): _FAIRSCALE_PRECISION,
+    ("plugins.precision", "ShardedNativeMixedPrecisionPlugin"): _FAIRSCALE_PRECISION,
+    ("utilities.memory", "get_gpu_memory_map"): "import get_nvidia_gpu_stats from {ns}.accelerators.cuda "
+    "(it reports one device)",
+    ("utilities.memory", "get_model_size_mb"): "it was removed: read ModelSummary(model).model_size "
+    "(from {ns}.utilities.model_summary import ModelSummary)",
+    ("overrides.distributed", "LightningDistributedModule"): 'it was removed: use DDPStrategy from {ns}.strategies '
+    '(strategy="ddp"), which wraps the model itself',
+    ("overrides.distributed", "IndexBatchSamplerWrapper"): "it became private: a BasePredictionWriter callback's "
+    "write_on_batch_end receives the batch indices",
+    ("core.mixins", "DeviceDtypeModuleMixin"): _DEVICE_DTYPE,
+    ("core.saving", "ModelIO"): "it was removed: derive from LightningModule, whose class method load_from_checkpoint "
+    "it was",
+    ("utilities.parsing", "flatten_dict"): "it was removed: flatten the dict yourself",
+    ("utilities.parsing", "str_to_bool"): _ARGPARSE + ", or convert the string yourself",
+    ("utilities.parsing", "str_to_bool_or_int"): _ARGPARSE + ", or convert the string yourself",
+    ("utilities.parsing", "str_to_bool_or_str"): _ARGPARSE + ", or convert the string yourself",
+    ("utilities.argparse", "from_argparse_args"): _ARGPARSE,
+    ("utilities.argparse", "parse_argparser"): _ARGPARSE,
+    ("utilities.argparse", "parse_env_variables"): _ARGPARSE,
+    ("utilities.argparse", "get_init_arguments_and_types"): _ARGPARSE,
+    ("utilities.argparse", "add_argparse_args"): _ARGPARSE,
+    ("utilities", "AllGatherGrad"): _ALL_GATHER,
+    ("utilities.distributed", "AllGatherGrad"): _ALL_GATHER,  # a name with its own advice in a removed module
+    ("loops", "Loop"): _NO_LOOPS,
+    ("loops", "DataLoaderLoop"): _NO_LOOPS,
+    ("loops", "EvaluationEpochLoop"): _NO_LOOPS,
+    ("loops", "PredictionEpochLoop"): _NO_LOOPS,
 }
-"""Names that no longer exist in a module that still does: ``(module, name)``."""
+"""Names that no longer exist in a module that still does: ``(module, name)``; or, with advice of their own,
+in a removed module (``utilities.distributed.AllGatherGrad``)."""
 
 
 def removed_module(path: str) -> Optional[Tuple[str, str, str]]:
@@ -613,17 +701,16 @@ def removed_import(module: str, name: Optional[str] = None) -> Optional[Tuple[st
     ``what`` is the path the user wrote, ``pytorch_lightning.metrics.functional`` or
     ``pytorch_lightning.callbacks.GPUStatsMonitor``.
     """
+    split = split_namespace(module)
+    template = REMOVED_NAMES.get((split[1], name)) if split is not None and name is not None else None
+    if template is not None:  # also a name with advice of its own in a removed module
+        return f"{module}.{name}", _format(template, split[0], "")
     found = removed_module(module)
     if found is not None:
         namespace, prefix, tail = found
         return module, _format(REMOVED_MODULES[prefix], namespace, tail)
-    split = split_namespace(module)
     if split is None or name is None:
         return None
-    namespace, relative = split
-    template = REMOVED_NAMES.get((relative, name))
-    if template is not None:
-        return f"{module}.{name}", _format(template, namespace, "")
     found = removed_module(f"{module}.{name}")  # ``from pytorch_lightning.core import lightning``
     if found is not None:
         namespace, prefix, tail = found
@@ -752,3 +839,86 @@ TRAINER_SUBCLASSES: Dict[str, str] = {
 
 def trainer_member_replacement(name: str, namespace: str) -> str:
     return REMOVED_TRAINER_MEMBERS[name].format(ns=namespace, fabric=fabric_of(namespace))
+
+
+_PREDICTION_WRITER = (
+    "return the predictions in predict_step and write them with a BasePredictionWriter callback "
+    "(from {ns}.callbacks import BasePredictionWriter)"
+)
+_DATA_LIFECYCLE = "it was removed: keep a flag of your own on self if prepare_data or setup must not run twice"
+_TRANSFORMS = "it was removed: apply the transforms in the datasets you build in setup"
+_SUMMARY = "(from {ns}.utilities.model_summary import ModelSummary)"
+_DIMS = "it was removed: set self.dims in __init__ yourself, or take the shape of a sample of the dataset"
+
+REMOVED_LIGHTNING_MEMBERS: Dict[str, Dict[str, str]] = {
+    # 2.0: argparse support (#16708)
+    "add_argparse_args": {DATAMODULE: _CLI + ", or add the options you need to the parser yourself"},
+    "from_argparse_args": {DATAMODULE: _CLI + ", or pass the arguments it needs to the class yourself"},
+    "parse_argparser": {DATAMODULE: _CLI + ", or call parser.parse_args() yourself"},
+    "get_init_arguments_and_types": {DATAMODULE: _CLI},
+    # 1.4 to 1.6 (#7066, #7168, #7657, #8343)
+    "write_predictions": {MODULE: _PREDICTION_WRITER},
+    "write_predictions_dict": {MODULE: _PREDICTION_WRITER},
+    "datamodule": {MODULE: "use {owner}.trainer.datamodule"},
+    "grad_norm": {MODULE: "log grad_norm(self, norm_type=2) in on_before_optimizer_step "
+                          "(from {ns}.utilities import grad_norm)"},
+    "loaded_optimizer_states_dict": {MODULE: 'read checkpoint["optimizer_states"] in on_load_checkpoint'},
+    "summarize": {MODULE: "print ModelSummary({owner}) " + _SUMMARY},
+    "model_size": {MODULE: "read ModelSummary({owner}).model_size " + _SUMMARY},
+    "has_prepared_data": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_setup_fit": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_setup_validate": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_setup_test": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_setup_predict": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_teardown_fit": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_teardown_validate": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_teardown_test": {DATAMODULE: _DATA_LIFECYCLE},
+    "has_teardown_predict": {DATAMODULE: _DATA_LIFECYCLE},
+    "train_transforms": {DATAMODULE: _TRANSFORMS},
+    "val_transforms": {DATAMODULE: _TRANSFORMS},
+    "test_transforms": {DATAMODULE: _TRANSFORMS},
+    "dims": {DATAMODULE: _DIMS},
+    "size": {DATAMODULE: _DIMS},
+    # 1.8 to 2.0 (#14832, #16203, #16172)
+    "use_amp": {MODULE: _PRECISION.replace("trainer.", "{owner}.trainer.")},
+    "precision": {MODULE: "read {owner}.trainer.precision"},
+    "truncated_bptt_steps": {MODULE: "truncated backpropagation through time was removed: split the sequence in "
+                                     "training_step with manual optimization (self.automatic_optimization = False)"},
+}
+"""LightningModule and LightningDataModule methods and attributes that no longer exist: name -> kind -> advice
+(``{owner}``: the receiver as written, ``self`` or ``model``)."""
+
+TRUNCATED_BPTT = "truncated_bptt_steps"
+"""Assigned in ``__init__`` under automatic optimization, 1.x split the batch itself; 2.x ignores it."""
+
+REMOVED_CALL_ARGUMENTS: Dict[Tuple[str, str], str] = {
+    # 1.3 to 1.5 (#6146, #6621, #7891, #7918)
+    ("ModelCheckpoint", "period"): "pass every_n_epochs={value}",
+    ("ModelCheckpoint", "every_n_val_epochs"): "pass every_n_epochs={value}",
+    ("SimpleProfiler", "output_filename"): "pass dirpath= and filename= (the file's folder and name)",
+    ("AdvancedProfiler", "output_filename"): "pass dirpath= and filename= (the file's folder and name)",
+    ("PyTorchProfiler", "output_filename"): "pass dirpath= and filename= (the file's folder and name)",
+    ("is_overridden", "model"): "pass instance={value}",
+    # 2.0: LightningCLI (#16380)
+    ("LightningCLI", "save_config_filename"): 'pass save_config_kwargs={{"config_filename": {value}}}',
+    ("LightningCLI", "save_config_overwrite"): 'pass save_config_kwargs={{"overwrite": {value}}}',
+    ("LightningCLI", "save_config_multifile"): 'pass save_config_kwargs={{"multifile": {value}}}',
+    ("LightningCLI", "description"): 'pass parser_kwargs={{"description": {value}}}',
+    ("LightningCLI", "env_prefix"): 'pass parser_kwargs={{"env_prefix": {value}}}',
+    ("LightningCLI", "env_parse"): 'pass parser_kwargs={{"default_env": {value}}}',
+}
+"""Keywords of Lightning classes and functions other than the Trainer that no longer exist:
+(class or function name, keyword) -> advice (``{value}``: the value passed)."""
+
+REMOVED_LOG_ARGUMENTS: Dict[str, str] = {
+    "sync_dist_op": "pass reduce_fx={value}",  # 1.5 (#7891)
+}
+"""Keywords of ``LightningModule.log`` / ``log_dict`` that no longer exist: keyword -> advice."""
+
+REQUIRED_ARGUMENTS: Dict[str, Tuple[str, str]] = {
+    "EarlyStopping": (
+        "monitor",
+        'pass monitor=, the name of a metric you log (e.g. monitor="val_loss"): 1.x watched "early_stop_on" by default',
+    ),
+}
+"""Lightning classes whose first argument had a default in 1.x and has none in 2.x: class -> (argument, advice)."""

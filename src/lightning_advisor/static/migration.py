@@ -18,6 +18,7 @@ a listed name, and import statements only when the import table names a removed 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
@@ -27,13 +28,19 @@ from lightning_advisor.removed_api import (
     DATALOADER_ITER_USE,
     FINETUNING,
     REJECTED_HOOKS,
+    REMOVED_CALL_ARGUMENTS,
     REMOVED_HOOKS,
+    REMOVED_LIGHTNING_MEMBERS,
+    REMOVED_LOG_ARGUMENTS,
     REMOVED_TRAINER_ARGUMENTS,
     REMOVED_TRAINER_MEMBERS,
     REMOVED_TRAINER_METHOD_ARGUMENTS,
     REMOVED_TRAINER_VALUES,
+    REQUIRED_ARGUMENTS,
     TRAINER_SUBCLASSES,
     TRAINING_STEP_HIDDENS,
+    TRUNCATED_BPTT,
+    fabric_of,
     TRAINING_STEP_MANUAL,
     hook_signature_problem,
     logging_keys,
@@ -45,21 +52,28 @@ from lightning_advisor.removed_api import (
 )
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.static.names import TRAINER
+from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER
 from lightning_advisor.syntax import last_name
 from lightning_advisor.vocabulary import (
     CALLBACK,
     DATAMODULE,
+    LIBRARY_PACKAGES,
     LIGHTNING_NAMESPACES,
     MODULE,
     STEP_METHODS,
     is_lightning_module_name,
+    top_package,
 )
 
 _STEPS = frozenset(STEP_METHODS.values())
 _METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS) | frozenset(CHANGED_HOOK_SIGNATURES) | DATALOADER_ITER_STEPS
 _METHODS_WITH_REMOVED_KEYWORDS = frozenset(method for method, _ in REMOVED_TRAINER_METHOD_ARGUMENTS)
-_MEMBER_WORDS = re.compile(r"\.\s*(?:%s)\b" % "|".join(sorted(REMOVED_TRAINER_MEMBERS)))
+_MEMBERS = frozenset(REMOVED_TRAINER_MEMBERS) | frozenset(REMOVED_LIGHTNING_MEMBERS)
+_MEMBER_WORDS = re.compile(r"\.\s*(?:%s)\b" % "|".join(sorted(_MEMBERS)))
+_CALLS_WITH_REMOVED_KEYWORDS = frozenset(name for name, _ in REMOVED_CALL_ARGUMENTS)
+_LOG_METHODS = ("log", "log_dict")
+_PLAIN_BASES = frozenset({"abc.ABC", "typing.Generic"})
+_MAX_CHAIN = 20
 _MAX_VALUE_CHARS = 40
 # Statements that may hold a ``return`` of the function being examined (not of a nested one).
 _BLOCKS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
@@ -81,6 +95,12 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.AST]:
                 continue
         if call.keywords and isinstance(func, ast.Attribute) and func.attr in _METHODS_WITH_REMOVED_KEYWORDS:
             yield call
+            continue
+        name = last_name(func)
+        if name in REQUIRED_ARGUMENTS or (call.keywords and name in _CALLS_WITH_REMOVED_KEYWORDS):
+            yield call
+        elif name in _LOG_METHODS and any(k.arg in REMOVED_LOG_ARGUMENTS for k in call.keywords):
+            yield call
     for cls in ctx.classes.values():
         for statement in cls.body:
             if isinstance(statement, FunctionNode) and statement.name in _METHOD_NAMES:
@@ -97,9 +117,10 @@ def examine(ctx: ModuleContext, node: ast.AST, options: Options) -> Iterable[Dia
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _METHODS_WITH_REMOVED_KEYWORDS:
             return removed_method_arguments(ctx, node)
-        return _removed_call(ctx, node)
+        return itertools.chain(_removed_call(ctx, node), removed_call_arguments(ctx, node))
     if isinstance(node, ast.Attribute):
-        return removed_member(ctx, node)
+        trainer = removed_member(ctx, node) if node.attr in REMOVED_TRAINER_MEMBERS else ()
+        return itertools.chain(trainer, removed_lightning_member(ctx, node))
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return () if _guarded_import(ctx, node) else removed_imports(node)
     return _method(ctx, node)
@@ -243,7 +264,7 @@ def _member_candidates(ctx: ModuleContext) -> Iterator[ast.Attribute]:
     if ctx.lines is not None and not _MEMBER_WORDS.search("".join(ctx.lines)):
         return
     for node in ctx.parents:
-        if type(node) is ast.Attribute and node.attr in REMOVED_TRAINER_MEMBERS:
+        if type(node) is ast.Attribute and node.attr in _MEMBERS:
             yield node
 
 
@@ -274,6 +295,187 @@ def removed_method_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Dia
             what = f"trainer.{func.attr}({keyword.arg}=...)"
             replacement = template.format(value=_source(ctx, keyword.value))
             yield Diagnostic(keyword, "LA405", {"what": what, "replacement": replacement})
+
+
+def removed_lightning_member(ctx: ModuleContext, node: ast.Attribute) -> Iterator[Diagnostic]:
+    """``self.use_amp`` in a LightningModule, ``MNISTDataModule.from_argparse_args(args)``, ``dm.has_setup_fit``.
+
+    Only where the receiver is known to be a LightningModule or LightningDataModule (``self`` in one of its
+    methods, the class, or a name bound once to an instance), and no class of its chain, all of which must be
+    known, defines the member itself.
+    """
+    kinds = REMOVED_LIGHTNING_MEMBERS.get(node.attr)
+    found = lightning_receiver(ctx, node.value) if kinds is not None else None
+    if found is None or found[0] not in kinds or _guarded_by_hasattr(ctx, node):
+        return
+    kind, chain, is_self = found
+    if isinstance(node.ctx, ast.Store):
+        # ``self.truncated_bptt_steps = 2``: 1.x split the batch for it under automatic optimization, 2.x ignores it
+        if node.attr != TRUNCATED_BPTT or not is_self or any(_manual_optimization(cls) for _, cls in chain):
+            return
+    elif any(_defines_member(cls, node.attr) for _, cls in chain):
+        return
+    elif not is_self and node.attr in ctx.memo(_assigned_attributes):
+        return  # ``model.datamodule = dm`` somewhere in the module
+    parent = ctx.parents.get(node)
+    called = isinstance(parent, ast.Call) and parent.func is node
+    owner = _source(ctx, node.value)
+    what = f"{owner}.{node.attr}{'()' if called else ''}"
+    namespace = _namespace(ctx)
+    replacement = kinds[kind].format(ns=namespace, fabric=fabric_of(namespace), owner=owner)
+    yield Diagnostic(node, "LA405", {"what": what, "replacement": replacement})
+
+
+def removed_call_arguments(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
+    """``ModelCheckpoint(period=1)``, ``EarlyStopping()`` without ``monitor``, ``self.log(..., sync_dist_op=...)``."""
+    func = call.func
+    name = last_name(func)
+    if name in _LOG_METHODS and isinstance(func, ast.Attribute):
+        found = lightning_receiver(ctx, func.value)
+        if found is None or found[0] != MODULE or not found[2]:
+            return
+        if any(_defines_member(cls, name) for _, cls in found[1]):
+            return
+        for keyword in call.keywords:
+            if keyword.arg in REMOVED_LOG_ARGUMENTS:
+                replacement = REMOVED_LOG_ARGUMENTS[keyword.arg].format(value=_source(ctx, keyword.value))
+                what = f"self.{name}({keyword.arg}=...)"
+                yield Diagnostic(keyword, "LA405", {"what": what, "replacement": replacement})
+        return
+    qualname = ctx.imports.qualname(func)
+    if not qualname or not qualname.endswith("." + name) or split_namespace(qualname) is None:
+        return  # only Lightning's own class or function, under any import spelling
+    if name in REQUIRED_ARGUMENTS:
+        argument, advice = REQUIRED_ARGUMENTS[name]
+        if not call.args and not any(k.arg in (argument, None) for k in call.keywords):
+            yield Diagnostic(call, "LA405", {"what": f"{name}'s default {argument}", "replacement": advice})
+    for keyword in call.keywords:
+        template = REMOVED_CALL_ARGUMENTS.get((name, keyword.arg))
+        if template is not None:
+            what = f"{name}({keyword.arg}=...)"
+            replacement = template.format(value=_source(ctx, keyword.value))
+            yield Diagnostic(keyword, "LA405", {"what": what, "replacement": replacement})
+
+
+def lightning_receiver(
+    ctx: ModuleContext, node: ast.AST
+) -> Optional[Tuple[str, List[Tuple[ModuleContext, ast.ClassDef]], bool]]:
+    """``(kind, the class and all its bases, is self)`` when ``node`` is known to be a LightningModule or a
+    LightningDataModule (the class or an instance) whose every base is known; None when unsure.
+
+    Known are ``self`` in a method of such a class, the class itself (defined in the module or imported from
+    the user's own), and a name (or ``self.attr``) bound once to a call of it.
+    """
+    if isinstance(node, ast.Name) and node.id == "self":
+        place = ctx.method_of(node)
+        if place is None or not _self_of(ctx, node, place[1]):
+            return None
+        owner, cls, is_self = ctx, place[0], True
+    else:
+        found = _lightning_class(ctx, node)
+        if found is None:
+            value = ctx.follow(node)
+            found = _lightning_class(ctx, value.func) if isinstance(value, ast.Call) else None
+        if found is None:
+            return None
+        (owner, cls), is_self = found, False
+    kind = owner.lightning_kind(cls)
+    if kind not in (MODULE, DATAMODULE):
+        return None
+    chain = _class_chain(owner, cls)
+    return (kind, chain, is_self) if chain is not None else None
+
+
+def _self_of(ctx: ModuleContext, node: ast.Name, method: ast.AST) -> bool:
+    """``node`` is the instance the method was called on: its first parameter, never rebound, in a plain method."""
+    if any(last_name(d) in ("staticmethod", "classmethod") for d in method.decorator_list):
+        return False
+    parameters = method.args.posonlyargs + method.args.args
+    if not parameters or parameters[0].arg != node.id or _assigns(method, node.id):
+        return False
+    for function in ctx.ancestors(node):  # a nested function or lambda of its own ``self``
+        if function is method:
+            return True
+        if isinstance(function, (*FunctionNode, ast.Lambda)):
+            args = function.args
+            if node.id in {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}:
+                return False
+    return False
+
+
+def _lightning_class(ctx: ModuleContext, node: ast.AST) -> Optional[Tuple[ModuleContext, ast.ClassDef]]:
+    """The definition of a class of the module, or of the user's own modules, that ``node`` names."""
+    if isinstance(node, ast.Name) and node.id in ctx.classes and ctx.imports.qualname(node) is None:
+        if ctx.scope_of(node) is not ctx.tree and node.id in ctx.memo(_local_names):
+            return None  # a function may bind the name to something else
+        return ctx, ctx.classes[node.id]
+    qualname = ctx.imports.qualname(node)
+    if qualname is None or top_package(qualname) in LIBRARY_PACKAGES:
+        return None
+    return ctx.imported_class(qualname)
+
+
+def _class_chain(ctx: ModuleContext, cls: ast.ClassDef) -> Optional[List[Tuple[ModuleContext, ast.ClassDef]]]:
+    """The class and its bases up to Lightning's own classes; None when a base is neither known nor Lightning's."""
+    chain: List[Tuple[ModuleContext, ast.ClassDef]] = []
+    pending = [(ctx, cls)]
+    while pending:
+        here, current = pending.pop()
+        if any(current is seen for _, seen in chain):
+            continue
+        if len(chain) >= _MAX_CHAIN or current.keywords:  # a metaclass may add members
+            return None
+        chain.append((here, current))
+        for base in current.bases:
+            if isinstance(base, ast.Name) and base.id in here.classes and here.imports.qualname(base) is None:
+                pending.append((here, here.classes[base.id]))
+                continue
+            if isinstance(base, ast.Name) and base.id == "object":
+                continue
+            resolved = here.imports.resolve(base)
+            if resolved in LIGHTNING_KIND_OF or resolved in _PLAIN_BASES:
+                continue  # Lightning's LightningModule / LightningDataModule: the tests check they lack the members
+            found = _lightning_class(here, base)
+            if found is None:
+                return None
+            pending.append(found)
+    return chain
+
+
+def _defines_member(cls: ast.ClassDef, name: str) -> bool:
+    """``cls`` has ``name`` itself: a method, a class attribute, ``self.name = ...``, ``setattr``, ``__getattr__``."""
+    for statement in cls.body:
+        if isinstance(statement, (*FunctionNode, ast.ClassDef)) and statement.name in (name, "__getattr__"):
+            return True
+        targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, ast.Call) and last_name(node.func) == "setattr" and len(node.args) >= 2:
+            if not (isinstance(node.args[1], ast.Constant) and node.args[1].value != name):
+                return True  # setattr(self, "name", ...), or a name we cannot read
+    return False
+
+
+def _assigned_attributes(ctx: ModuleContext) -> Set[str]:
+    """Attribute names the module assigns anywhere (``model.datamodule = dm``)."""
+    return {
+        node.attr for node in ctx.parents
+        if type(node) is ast.Attribute and isinstance(node.ctx, (ast.Store, ast.Del))
+    }
+
+
+def _local_names(ctx: ModuleContext) -> Set[str]:
+    """Names bound inside functions (parameters, assignments): there a class's name may be something else."""
+    return {
+        node.id for node in ctx.parents
+        if type(node) is ast.Name and isinstance(node.ctx, ast.Store) and ctx.scope_of(node) is not ctx.tree
+    } | {
+        arg.arg for node in ctx.parents if isinstance(node, (*FunctionNode, ast.Lambda))
+        for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+    }
 
 
 def _guarded_by_hasattr(ctx: ModuleContext, node: ast.Attribute) -> bool:
@@ -568,11 +770,12 @@ def removed_imports(statement: Import) -> Iterator[Diagnostic]:
     elif statement.level or not statement.module:
         return  # a relative import: the user's own package
     else:
+        names = [a.name for a in statement.names if a.name != "*"]
         whole = removed_import(statement.module)
-        if whole is not None:
-            found = [whole]
-        else:
-            found = [removed_import(statement.module, a.name) for a in statement.names if a.name != "*"]
+        found = [removed_import(statement.module, name) for name in names]
+        if whole is not None:  # one finding for the module, and one per name with advice of its own
+            found = [item for item in found if item != whole]
+            found = ([whole] if len(found) < len(names) or not names else []) + found
     for item in found:
         if item is not None:
             yield Diagnostic(statement, "LA403", {"path": item[0], "replacement": item[1]})
