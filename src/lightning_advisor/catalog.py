@@ -73,6 +73,15 @@ _RULES: Tuple[Rule, ...] = (
         static=False,
     ),
     Rule(
+        code="LA104",
+        name="eval-data-random-augmentation",
+        summary="evaluation data built with random augmentation",
+        message=(
+            "{split} data is built with random augmentation ({transform}); use deterministic transforms "
+            "(Resize, CenterCrop, ToTensor, Normalize) for evaluation"
+        ),
+    ),
+    Rule(
         code="LA201",
         name="manual-cuda-call",
         summary="manual .cuda() in Lightning code",
@@ -107,7 +116,6 @@ _RULES: Tuple[Rule, ...] = (
             "{function}() without training= keeps dropout on in evaluation; "
             "pass training=self.training (or use {layer})"
         ),
-        runtime=False,
     ),
     Rule(
         code="LA401",
@@ -154,7 +162,6 @@ _RULES: Tuple[Rule, ...] = (
             "{loss} is given {softmax} output, but it applies log_softmax itself; "
             "pass the logits and drop the softmax"
         ),
-        runtime=False,
     ),
     Rule(
         code="LA502",
@@ -164,7 +171,6 @@ _RULES: Tuple[Rule, ...] = (
             "{target} keeps {loss} with its autograd graph across iterations, so memory grows every step; "
             "accumulate {loss}.item() (or {loss}.detach())"
         ),
-        runtime=False,
     ),
     Rule(
         code="LA503",
@@ -174,7 +180,6 @@ _RULES: Tuple[Rule, ...] = (
             "{optimizer} is stepped but its gradients are never cleared, so they add up over every "
             "backward(); call {optimizer}.zero_grad() each iteration"
         ),
-        runtime=False,
     ),
 )
 

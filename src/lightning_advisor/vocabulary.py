@@ -71,3 +71,32 @@ LOADER_HOOKS: Dict[str, str] = {"val_dataloader": VALIDATION, "test_dataloader":
 
 STEP_METHODS: Dict[str, str] = {"train": "training_step", "validate": "validation_step", "test": "test_step"}
 """The step method whose output each stage's batch-end hook receives."""
+
+# -- data augmentation ---------------------------------------------------------------------------
+
+TRANSFORMS_PACKAGE = "torchvision.transforms"
+"""torchvision's transforms, ``v2`` included: ``torchvision.transforms.v2._geometry.RandomCrop`` is one."""
+
+RANDOM_TRANSFORMS: FrozenSet[str] = frozenset({
+    # torchvision.transforms and torchvision.transforms.v2
+    "RandomApply", "RandomChoice", "RandomOrder", "RandomCrop", "RandomResizedCrop", "RandomSizedCrop",
+    "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation", "RandomAffine", "RandomPerspective",
+    "RandomGrayscale", "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
+    "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize", "ColorJitter", "ElasticTransform",
+    "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix",
+    # torchvision.transforms.v2 only
+    "RandomIoUCrop", "RandomZoomOut", "RandomPhotometricDistort", "RandomChannelPermutation", "RandomResize",
+    "RandomShortestSize", "ScaleJitter", "GaussianNoise", "CutMix", "MixUp",
+})
+"""Class names of torchvision's transforms that change each item at random (LA104): both halves match these."""
+
+CHANCE_ONLY: Dict[str, int] = {
+    "RandomHorizontalFlip": 0, "RandomVerticalFlip": 0, "RandomGrayscale": 0, "RandomInvert": 0,
+    "RandomAutocontrast": 0, "RandomEqualize": 0, "RandomPosterize": 1, "RandomSolarize": 1,
+    "RandomAdjustSharpness": 1,
+}
+"""Random transforms whose only randomness is whether they apply, with the position of that chance ``p``:
+with ``p=0`` or ``p=1`` they are deterministic (``RandomHorizontalFlip(p=1.0)`` always flips)."""
+
+TRANSFORM_PIPELINE = "Compose"
+"""torchvision's container of transforms, applied in order; LA104 looks inside it."""

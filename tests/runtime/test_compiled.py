@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_advisor import AdvisorCallback, AdvisorWarning
@@ -27,15 +28,33 @@ class Counting:
         return graph_module.forward
 
 
-def _model(lit, kind: str, backend, evaluate_in_hook: bool = False):
+def _loss(module, batch):
+    """Eager calls the dropout and loss probes watch, around the compiled part: quiet ones."""
+    logits = F.dropout(module(batch[0]), 0.1, training=module.training)
+    return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long))
+
+
+def _model(lit, kind: str, backend, evaluate_in_hook: bool = False, manual: bool = False):
     class Net(lit.BoringModel):
         def __init__(self) -> None:
             super().__init__()
+            self.automatic_optimization = not manual
             self.layer = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 2))
             if kind == "torch.compile(submodule)":
                 self.layer = torch.compile(self.layer, backend=backend)
             elif kind == "submodule.compile()":
                 self.layer.compile(backend=backend)
+
+        def training_step(self, batch, batch_idx):
+            if not manual:
+                return _loss(self, batch)
+            opt = self.optimizers()
+            opt.zero_grad()
+            self.manual_backward(_loss(self, batch))
+            opt.step()
+
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
+            return _loss(self, batch)
 
         def on_validation_epoch_end(self):
             if evaluate_in_hook:  # a hand-written evaluation pass, in training mode, with grad on
@@ -48,11 +67,11 @@ def _model(lit, kind: str, backend, evaluate_in_hook: bool = False):
     return torch.compile(model, backend=backend) if kind == "torch.compile(LightningModule)" else model
 
 
-def _fit(lit, make_trainer, kind: str, callbacks, evaluate_in_hook: bool = False):
+def _fit(lit, make_trainer, kind: str, callbacks, evaluate_in_hook: bool = False, manual: bool = False):
     torch._dynamo.reset()
     torch._dynamo.utils.counters.clear()
     backend = Counting()
-    model = _model(lit, kind, backend, evaluate_in_hook)
+    model = _model(lit, kind, backend, evaluate_in_hook, manual)
     data = DataLoader(TensorDataset(torch.randn(32, 4)), batch_size=4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -72,6 +91,15 @@ def test_the_callback_adds_no_graph_no_graph_break_and_no_warning(lit, make_trai
     assert without[0] >= 1  # the backend did see the compiled code
     assert with_advisor == without
     assert advisor.findings == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_manual_optimization_adds_no_graph_either(lit, make_trainer, kind):
+    """The zero_grad probe's optimizer and gradient hooks are torch's own, outside any compiled code."""
+    without = _fit(lit, make_trainer, kind, [], manual=True)
+    advisor = AdvisorCallback()
+    assert _fit(lit, make_trainer, kind, [advisor], manual=True) == without
+    assert without[0] >= 1 and advisor.findings == []
 
 
 @pytest.mark.parametrize("kind", KINDS[:2])

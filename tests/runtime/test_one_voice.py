@@ -18,8 +18,10 @@ PROGRAM = '''\
 import time
 
 import torch
+import torch.nn.functional as F
 import {namespace} as pl
 from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
+from torchvision import transforms
 
 DATA = TensorDataset(torch.randn(16, 4))
 
@@ -36,20 +38,34 @@ class Squares(Dataset):
         return (self.transform(torch.full((4,), float(index))),)
 
 
+class Noisy(Dataset):
+    def __init__(self, transform):
+        self.transform = transform
+
+    def __len__(self):
+        return 16
+
+    def __getitem__(self, index):
+        noise = self.transform
+        return (noise(DATA[index][0]),)
+
+
 class Model(pl.LightningModule):
     def __init__(self):
         super().__init__()
         self.layer = torch.nn.Linear(4, 2)
+        self.outputs = []
 
     def forward(self, x):
-        return self.layer(x)
+        return F.dropout(self.layer(x), 0.5)
 
     def training_step(self, batch, batch_idx):
         loss = self(batch[0]).sum()
+        self.outputs.append(loss)
         return {{"loss": loss, "log": {{"train_loss": loss}}}}
 
     def validation_step(self, batch, batch_idx):
-        return self(batch[0]).sum()
+        return F.cross_entropy(F.softmax(self(batch[0]), dim=1), torch.zeros(len(batch[0]), dtype=torch.long))
 
     def test_step(self, batch, batch_idx):
         return self(batch[0]).sum()
@@ -78,13 +94,32 @@ class Model(pl.LightningModule):
         return DataLoader(Squares(torch.square), batch_size=4)
 
     def val_dataloader(self):
-        return DataLoader(DATA, batch_size=4, sampler=RandomSampler(DATA))
+        noisy = Noisy(transforms.RandomApply([torch.neg], p=0.5))
+        return DataLoader(noisy, batch_size=4, sampler=RandomSampler(DATA))
 
     def test_dataloader(self):
-        return DataLoader(DATA, batch_size=4, sampler=RandomSampler(DATA))
+        return DataLoader(Noisy(transforms.RandomApply([torch.neg])), batch_size=4, sampler=RandomSampler(DATA))
 
     def predict_dataloader(self):
-        return DataLoader(DATA, batch_size=4, sampler=RandomSampler(DATA))
+        return DataLoader(Noisy(transforms.RandomApply([torch.neg])), batch_size=4, sampler=RandomSampler(DATA))
+
+
+class Manual(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.layer = torch.nn.Linear(4, 2)
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        self.manual_backward(self.layer(batch[0]).sum())
+        opt.step()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def train_dataloader(self):
+        return DataLoader(DATA, batch_size=4)
 '''
 
 BOTH_HALVES = sorted(code for code, rule in RULES.items() if rule.static and rule.runtime)
@@ -114,6 +149,7 @@ def test_the_plugin_and_the_callback_word_the_same_mistakes_alike(lit, make_trai
         trainer.fit(program.Model())
         trainer.test(program.Model())
         trainer.predict(program.Model())
+        make_trainer(callbacks=[advisor], limit_train_batches=4).fit(program.Manual())
     runtime = _by_code(finding.message for finding in advisor.findings)
 
     assert sorted(static) == sorted(runtime) == BOTH_HALVES, (static, runtime)

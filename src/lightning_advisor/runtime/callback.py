@@ -67,8 +67,9 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     r"""Warn about data loading, device and evaluation mistakes while the Trainer runs.
 
     The runtime front end of lightning-advisor: it reports the rules of the flake8 plugin
-    (``LA1xx`` data loading, ``LA2xx`` devices, ``LA3xx`` evaluation mode, LA404 logging dicts returned
-    from steps) on what the Trainer actually runs, plus LA103, which only a run can measure. Each finding is an
+    (``LA1xx`` data loading, ``LA2xx`` devices, ``LA3xx`` evaluation mode and dropout, LA404 logging dicts
+    returned from steps, ``LA5xx`` losses and gradients) on what the Trainer actually runs, plus LA103, which
+    only a run can measure. Each finding is an
     :class:`~lightning_advisor.AdvisorWarning` whose message starts with its code, issued once per
     (rule, place) for the life of the callback, on global rank zero only, and is listed in
     :attr:`findings`. When a run (``fit``, ``validate``, ...) that found something ends, a summary

@@ -1,7 +1,7 @@
 """LA201 / LA202 at run time: ``.cuda()`` and hard-coded CUDA devices run by the user's hooks.
 
-While a window is open (each stage's start hooks and its first batches) a
-:class:`~torch.overrides.TorchFunctionMode` sees every ``Tensor.cuda``, every
+While a window is open (each stage's start hooks and its first batches) the shared
+torch function mode (:mod:`lightning_advisor.runtime.torch_calls`) shows it every ``Tensor.cuda``, every
 ``Tensor.to`` and every torch call with a ``device=`` argument (``torch.zeros``,
 ``torch.tensor``, ``x.new_ones`` ...), and Lightning's own ``LightningModule.cuda``
 is wrapped, because it asks CUDA for the current device before any tensor moves.
@@ -35,9 +35,7 @@ from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import torch
-from torch.overrides import TorchFunctionMode
 
-from lightning_advisor.runtime import compiled
 from lightning_advisor.runtime.frames import (
     call_source,
     find_user_frame,
@@ -47,6 +45,8 @@ from lightning_advisor.runtime.frames import (
 )
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
+from lightning_advisor.runtime.torch_calls import WATCHER
+from lightning_advisor.runtime.torch_calls import remove_function_mode as _remove_function_mode  # noqa: F401
 from lightning_advisor.vocabulary import LIGHTNING_PACKAGES, top_package
 
 WATCHED_BATCHES = 3
@@ -74,24 +74,6 @@ _DISPATCH_MODULES = frozenset({
 Verdict = Tuple[str, Dict[str, object]]  # (code, message fields) of a finding to report
 
 
-class _DeviceCalls(TorchFunctionMode):
-    """Shows ``Tensor.cuda``, ``Tensor.to`` and calls with ``device=`` to ``inspect``; runs them unchanged."""
-
-    def __init__(self, inspect: Callable[[Any, tuple, dict, FrameType], None]) -> None:
-        super().__init__()
-        self._inspect = inspect
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        # an error in the user's call passes through this frame: tracebacks that honour the
-        # convention (pytest's, IPython's and so Jupyter's) leave it out
-        __tracebackhide__ = True  # noqa: F841
-        if kwargs is None:
-            kwargs = {}
-        if func is _TENSOR_CUDA or func is _TENSOR_TO or "device" in kwargs:
-            self._inspect(func, args, kwargs, sys._getframe(1))
-        return func(*args, **kwargs)
-
-
 class DeviceProbe(Probe):
     """Reports ``.cuda()`` (LA201) and literal CUDA devices (LA202) in the user's hooks.
 
@@ -108,11 +90,8 @@ class DeviceProbe(Probe):
             raise ValueError(f"batches must be >= 0, got {batches}")
         self.batches = batches
         self._open: Set[str] = set()  # stages whose window is open
-        self._mode: Optional[_DeviceCalls] = None
         self._wrapped: List[Tuple[type, Any]] = []  # (class, original cuda) while wrapped
         self._module_type: Optional[type] = None
-        self._compiled: Optional[compiled.CompiledCode] = None
-        self._paused_mode: Optional[_DeviceCalls] = None  # taken off while the model's compiled code runs
         self._failed = False
 
     # -- Probe hooks ---------------------------------------------------------------------------
@@ -120,14 +99,14 @@ class DeviceProbe(Probe):
     def on_setup(self, trainer, pl_module) -> None:
         # the user's setup(), configure_model() and on_fit_start() run before any loop starts
         self._module_type = type(pl_module)
-        self._compiled = compiled.attach(pl_module, self._pause, self._resume, self._compiled)
+        WATCHER.follow(self, pl_module)
         self._open.add(_SETUP)
         self._sync()
 
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._module_type = type(pl_module)
         # configure_model() may have compiled parts since setup
-        self._compiled = compiled.attach(pl_module, self._pause, self._resume, self._compiled)
+        WATCHER.follow(self, pl_module)
         self._open.add(stage)
         self._sync()
 
@@ -151,30 +130,15 @@ class DeviceProbe(Probe):
 
     def teardown(self) -> None:
         self._open.clear()
-        self._uninstall()
-        compiled.detach(self._compiled, self._pause)
-        self._compiled = None
-
-    # -- compiled code -------------------------------------------------------------------------
-
-    def _pause(self) -> None:
-        """The model's compiled code starts: no mode of ours on the stack for dynamo to guard on."""
         try:
-            if self._mode is not None and self._paused_mode is None:
-                _remove_function_mode(self._mode)
-                self._paused_mode = self._mode
-        except Exception as error:  # inside the user's call: contain it
-            self._failed = True
-            self.fail(error)
+            self._uninstall()
+        finally:
+            WATCHER.release(self)
 
-    def _resume(self) -> None:
-        mode, self._paused_mode = self._paused_mode, None
-        try:
-            if mode is not None and mode is self._mode:
-                torch._C._push_on_torch_function_stack(mode)
-        except Exception as error:
-            self._failed = True
-            self.fail(error)
+    def _fail_inside(self, error: BaseException) -> None:
+        """The shared mode broke inside the user's call: contained, and this check is off."""
+        self._failed = True
+        self.fail(error)
 
     # -- the window ----------------------------------------------------------------------------
 
@@ -194,10 +158,7 @@ class DeviceProbe(Probe):
             raise
 
     def _install(self) -> None:
-        if self._mode is None:
-            mode = _DeviceCalls(self._on_torch_call)
-            mode.__enter__()
-            self._mode = mode
+        WATCHER.open(self, (_TENSOR_CUDA, _TENSOR_TO), self._on_torch_call, self._fail_inside, keywords=("device",))
         if not self._wrapped and self._module_type is not None:
             for owner in _lightning_cuda_owners(self._module_type):
                 original = owner.__dict__["cuda"]
@@ -205,11 +166,9 @@ class DeviceProbe(Probe):
                 self._wrapped.append((owner, original))
 
     def _uninstall(self) -> None:
-        mode, self._mode = self._mode, None
         wrapped, self._wrapped = self._wrapped, []
         try:
-            if mode is not None:
-                _remove_function_mode(mode)
+            WATCHER.close(self)
         finally:
             for owner, original in reversed(wrapped):
                 # leave a wrapper someone put over ours alone; ours passes through once the window is shut
@@ -221,7 +180,7 @@ class DeviceProbe(Probe):
 
         @functools.wraps(original)
         def cuda(module, *args, **kwargs):
-            if probe._mode is not None:
+            if WATCHER.is_open(probe):
                 probe._inspect(_classify_module_cuda, sys._getframe(1))
             return original(module, *args, **kwargs)
 
@@ -328,17 +287,3 @@ def _lightning_cuda_owners(module_type: type) -> List[type]:
         for owner in module_type.__mro__
         if "cuda" in vars(owner) and top_package(owner.__module__) in LIGHTNING_PACKAGES
     ]
-
-
-def _remove_function_mode(mode: TorchFunctionMode) -> None:
-    """Take ``mode`` off this thread's torch function mode stack, wherever it sits in it."""
-    above = []
-    try:
-        while torch._C._len_torch_function_stack() > 0:
-            top = torch._C._pop_torch_function_stack()
-            if top is mode:
-                break
-            above.append(top)
-    finally:
-        for other in reversed(above):
-            torch._C._push_on_torch_function_stack(other)

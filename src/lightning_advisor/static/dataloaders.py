@@ -160,7 +160,7 @@ def evaluation_split(ctx: ModuleContext, call: ast.Call, dataset: Optional[ast.A
     hook = _split_from_hook(ctx, call)
     if hook:
         return hook
-    names = [name for name in _target_names(ctx, call) if name]
+    names = [name for name in target_names(ctx, call) if name]
     if any(says_train(name) for name in names):
         return None  # ``train_loader = ...``, ``train_val_loader = ...``: the code says it trains
     return (
@@ -172,7 +172,7 @@ def evaluation_split(ctx: ModuleContext, call: ast.Call, dataset: Optional[ast.A
 
 def loader_split(ctx: ModuleContext, call: ast.Call, dataset: Optional[ast.AST]) -> Optional[str]:
     """The split a DataLoader call serves, training included, where the code says it; else None."""
-    if _in_function(ctx, call, "train_dataloader") or any(says_train(n) for n in _target_names(ctx, call) if n):
+    if _in_function(ctx, call, "train_dataloader") or any(says_train(n) for n in target_names(ctx, call) if n):
         return TRAINING
     return evaluation_split(ctx, call, dataset)
 
@@ -190,8 +190,8 @@ def _split_from_hook(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
     return None
 
 
-def _target_names(ctx: ModuleContext, call: ast.Call) -> List[Optional[str]]:
-    """The names the loader is stored under or passed as: ``val_loader = ...``, ``f(test_dl=...)``."""
+def target_names(ctx: ModuleContext, call: ast.AST) -> List[Optional[str]]:
+    """The names a call's result is stored under or passed as: ``val_loader = ...``, ``f(test_dl=...)``."""
     parent = ctx.parents.get(call)
     if isinstance(parent, ast.Assign):
         names = [_target_name(t) for t in parent.targets]
