@@ -30,10 +30,11 @@ from_options = Trainer(**options)
 both = Trainer(gpus=2, devices=2)
 cpu = Trainer(gpus=None)  # 1.x: the CPU; without it, 2.x's accelerator="auto" takes a GPU where there is one
 
-
-def from_args(args):
-    return Trainer(gpus=args.gpus, accelerator=None)  # not fixed: devices=0 would fail where gpus=0 ran on the CPU
 callback = Trainer(checkpoint_callback=checkpoints)
 twice = Trainer(resume_from_checkpoint="a.ckpt")
 twice.fit(object())
 twice.fit(object())
+
+
+def from_args(args):
+    return Trainer(gpus=args.gpus, accelerator=None)  # not fixed: devices=0 would fail where gpus=0 ran on the CPU
