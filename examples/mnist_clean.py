@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from mnist_common import MNISTClassifier, MNISTDataModuleBase, main
 
 
 class CleanDataModule(MNISTDataModuleBase):
+    # setup is inherited unchanged: test images keep their deterministic transform (ToTensor, Normalize).
+
     def train_dataloader(self):
         # Workers load and transform batches while the model trains.
         return DataLoader(self.mnist_train, batch_size=self.batch_size, shuffle=True,
@@ -26,9 +29,24 @@ class CleanDataModule(MNISTDataModuleBase):
 
 
 class CleanClassifier(MNISTClassifier):
-    # training_step is inherited unchanged: Lightning moves the model and every batch to the right device.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epoch_losses = []
+
+    def forward(self, x):
+        # Functional dropout follows the module's mode: off in evaluation.
+        return super().forward(F.dropout(x, 0.1, training=self.training))
+
+    def training_step(self, batch, batch_idx):
+        # Lightning moves the model and every batch to the right device; the loss gets the logits.
+        loss = super().training_step(batch, batch_idx)
+        # The epoch's losses kept as values, without their autograd graphs.
+        self.epoch_losses.append(loss.detach())
+        return loss
 
     def on_train_epoch_end(self):
+        self.log("train_loss_epoch", torch.stack(self.epoch_losses).mean())
+        self.epoch_losses.clear()
         # The same hand-written accuracy pass, in eval mode and without autograd, then back to training.
         self.eval()
         correct = total = 0

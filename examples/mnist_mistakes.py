@@ -8,12 +8,20 @@ Compare with ``mnist_clean.py``, the same trainer done right.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
+from torchvision import transforms
 
-from mnist_common import MNISTClassifier, MNISTDataModuleBase, main
+from mnist_common import MNISTClassifier, MNISTDataModuleBase, main, mnist_transform
 
 
 class MistakesDataModule(MNISTDataModuleBase):
+    def setup(self, stage=None):
+        super().setup(stage)
+        # Mistake: test images rotated at random, so the test accuracy changes with every draw.
+        test_transform = transforms.Compose([transforms.RandomRotation(15), mnist_transform()])  # LA104
+        self.mnist_test.transform = test_transform
+
     def train_dataloader(self):
         # Mistake: no num_workers, so every batch is decoded in the training process.
         return DataLoader(self.mnist_train, batch_size=self.batch_size, shuffle=True)  # LA102
@@ -27,6 +35,14 @@ class MistakesDataModule(MNISTDataModuleBase):
 
 
 class MistakesClassifier(MNISTClassifier):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epoch_losses = []
+
+    def forward(self, x):
+        # Mistake: functional dropout keeps its default training=True: evaluation drops pixels too.
+        return super().forward(F.dropout(x, 0.1))  # LA303
+
     def training_step(self, batch, batch_idx):
         x, y = batch
         # Leftovers from the script this model was ported from. Real leftovers sit behind a guard like
@@ -35,9 +51,17 @@ class MistakesClassifier(MNISTClassifier):
         if torch.cuda.is_available():
             x = x.cuda()  # LA201
             y = y.to("cuda")  # LA202
-        return super().training_step((x, y), batch_idx)
+        # Mistake: probabilities into cross_entropy, which applies log_softmax itself.
+        probabilities = F.softmax(self(x), dim=1)
+        loss = F.cross_entropy(probabilities, y)  # LA501
+        self.log("train_loss", loss)
+        # Mistake: the loss kept with its autograd graph, so every step's graph stays in memory.
+        self.epoch_losses.append(loss)  # LA502
+        return loss
 
     def on_train_epoch_end(self):
+        self.log("train_loss_epoch", torch.stack(self.epoch_losses).mean())
+        self.epoch_losses.clear()
         # Mistake: a hand-written accuracy pass in training mode (dropout, batch norm) with autograd on.
         correct = total = 0
         for x, y in self.trainer.datamodule.val_dataloader():  # LA301 LA302
