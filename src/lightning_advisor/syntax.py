@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:
@@ -46,3 +46,19 @@ def loop_runs_once(loop: ast.AST) -> bool:
                                  ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(node))
     return True
+
+
+# Statements that may hold a ``return`` of the function being walked (not of a nested one).
+_BLOCKS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def returns_of(function: ast.AST) -> Iterator[ast.Return]:
+    """The ``return`` statements of ``function`` itself, not of functions or classes nested in it."""
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            yield node
+        elif not isinstance(node, _NESTED):
+            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import difflib
 import io
+import logging
 import multiprocessing
 import os
 import tokenize
@@ -27,6 +28,7 @@ from lightning_advisor.fixes.edits import Fix, Source, apply
 from lightning_advisor.fixes.registry import fix_for
 from lightning_advisor.static.findings import findings, module_context
 
+LOG = logging.getLogger("lightning_advisor.fixes")
 MAX_ROUNDS = 10
 STDIN = "-"
 
@@ -124,29 +126,24 @@ def check_file(path: str, settings: Settings, style, mode: Mode) -> FileResult:
     result.original = result.text = "".join(processor.lines)
     if processor.should_ignore_file():
         return result
+    try:
+        tree = ast.parse(result.text, display)
+    except SyntaxError as error:
+        result.error = f"{display}:{error.lineno or 1}:{error.offset or 1}: syntax error, not checked: {error.msg}"
+        return result
     for _ in range(MAX_ROUNDS):
-        try:
-            reported = _reported(result.text, processor, settings, style, mode)
-        except SyntaxError as error:
-            if not result.fixed:
-                where = f"{display}:{error.lineno or 1}:{error.offset or 1}"
-                result.error = f"{where}: syntax error, not checked: {error.msg}"
-            return result
-        result.reported = reported
+        result.reported = _reported(tree, result.text, processor, settings, style)
         if not (mode.fix or mode.diff):
             return result
-        fixes = [r.fix for r in reported if mode.applies(r.fix)]
+        fixes = [r.fix for r in result.reported if mode.applies(r.fix)]
         if not fixes:
             return result
         text, taken = apply(result.text, fixes)
         try:
-            ast.parse(text, display)
+            tree = ast.parse(text, display)  # checked, and the next round's tree
         except SyntaxError:
-            import logging
-
-            logging.getLogger("lightning_advisor.fixes").warning(
-                "lightning-advisor: internal error: fixes for %s gave code that does not parse; not applied", display
-            )
+            LOG.warning("lightning-advisor: internal error: fixes for %s gave code that does not parse; not applied",
+                        display)
             return result
         result.text = text
         result.fixed.extend(taken)
@@ -154,9 +151,8 @@ def check_file(path: str, settings: Settings, style, mode: Mode) -> FileResult:
     return result
 
 
-def _reported(text: str, processor, settings: Settings, style, mode: Mode) -> List[Reported]:
+def _reported(tree: ast.AST, text: str, processor, settings: Settings, style) -> List[Reported]:
     path = processor.filename
-    tree = ast.parse(text, path)
     lines = processor.lines
     ctx = module_context(tree, path, lines)
     if ctx is None:

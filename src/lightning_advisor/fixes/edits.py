@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Tuple
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # the line breaks ``ast`` counts
 
@@ -122,7 +122,3 @@ def _overlap(a: Edit, b: Edit) -> bool:
     if a.start == a.end == b.start == b.end:
         return True  # two insertions at one place: their order would be a guess
     return a.start < b.end and b.start < a.end
-
-
-def first(nodes: Iterable[Optional[ast.AST]]) -> Optional[ast.AST]:
-    return next((node for node in nodes if node is not None), None)

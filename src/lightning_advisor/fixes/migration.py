@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from lightning_advisor.fixes.edits import Edit, Fix, Source, insert, replace
 from lightning_advisor.removed_api import logging_keys, moved_import
 from lightning_advisor.static.base import Diagnostic
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.migration import dict_keys, logging_returns
+from lightning_advisor.syntax import returns_of
 from lightning_advisor.vocabulary import MODULE
 
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _EPOCH_END_STEPS = {"validation_epoch_end": ("validation", "validation_step"), "test_epoch_end": ("test", "test_step")}
 
 
@@ -329,7 +329,7 @@ def _collect(source: Source, step: ast.AST, store: str) -> Optional[List[Edit]]:
     """Each ``return value`` of the step also appends the value to ``self.<store>``."""
     owner = _self_name(step)
     edits = []
-    for statement in _returns(step):
+    for statement in returns_of(step):
         if statement.value is None or (isinstance(statement.value, ast.Constant) and statement.value.value is None):
             continue
         if not source.starts_line(statement):
@@ -347,7 +347,7 @@ def _hook(ctx: ModuleContext, source: Source, hook: ast.FunctionDef, stage: str,
     owner, outputs = hook.args.args
     header = re.compile(r"def\s+" + re.escape(hook.name)).match(source.text, source.start(hook))
     first, last = hook.body[0], hook.body[-1]
-    if header is None or not source.starts_line(first) or any(r is not last for r in _returns(hook)):
+    if header is None or not source.starts_line(first) or any(r is not last for r in returns_of(hook)):
         return None
     name_at = source.start(hook) + header.group(0).rindex(hook.name)
     edits = [
@@ -393,16 +393,6 @@ def _statements(source: Source, statement: ast.stmt, lines: Sequence[str]) -> Ed
     """Replace one statement (which starts its line) by several at its indentation."""
     joiner = source.newline(statement.lineno) + source.indent(statement.lineno)
     return replace(source, statement, joiner.join(lines))
-
-
-def _returns(function: ast.AST) -> Iterator[ast.Return]:
-    stack = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            yield node
-        elif not isinstance(node, _NESTED):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _is_last(function: ast.AST, statement: ast.stmt) -> bool:

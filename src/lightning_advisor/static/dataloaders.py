@@ -19,7 +19,7 @@ from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, TRAININ
 _BATCH_SAMPLER = torch_data_class("BatchSampler")
 _SUBSET = torch_data_class("Subset")
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
-_POSITIONS = {"dataset": 0, "shuffle": 2, "sampler": 3, "batch_sampler": 4, "num_workers": 5}
+POSITIONS = {"dataset": 0, "shuffle": 2, "sampler": 3, "batch_sampler": 4, "num_workers": 5}
 _RANDOM_SAMPLERS = {
     torch_data_class(name): name for name in ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler")
 }
@@ -65,7 +65,7 @@ def _arguments(ctx: ModuleContext, call: ast.Call, expanded: Optional[Dict[str, 
         if expanded is None:
             found[OPAQUE] = call
     found.update(expanded or {})
-    for name, position in _POSITIONS.items():
+    for name, position in POSITIONS.items():
         if name not in found:
             value = ctx.argument(call, name, position)
             if value is not None:

@@ -53,7 +53,7 @@ from lightning_advisor.removed_api import (
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER
-from lightning_advisor.syntax import last_name
+from lightning_advisor.syntax import last_name, returns_of
 from lightning_advisor.vocabulary import (
     CALLBACK,
     DATAMODULE,
@@ -76,8 +76,6 @@ _PLAIN_BASES = frozenset({"abc.ABC", "typing.Generic"})
 _MAX_CHAIN = 20
 _MAX_VALUE_CHARS = 40
 # Statements that may hold a ``return`` of the function being examined (not of a nested one).
-_BLOCKS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 Import = Union[ast.Import, ast.ImportFrom]
 
 
@@ -688,15 +686,10 @@ def _called_by_its_class(cls: ast.ClassDef, name: str) -> bool:
 def logging_returns(ctx: ModuleContext, function: ast.AST) -> List[Tuple[ast.Return, str]]:
     """``return`` statements of ``function`` (not of nested functions) whose dict has logging keys."""
     found = []
-    stack: List[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            keys = logging_keys(dict_keys(ctx, node.value)) if node.value is not None else None
-            if keys:
-                found.append((node, keys))
-        elif not isinstance(node, _NESTED):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+    for node in returns_of(function):
+        keys = logging_keys(dict_keys(ctx, node.value)) if node.value is not None else None
+        if keys:
+            found.append((node, keys))
     return sorted(found, key=lambda item: (item[0].lineno, item[0].col_offset))
 
 
