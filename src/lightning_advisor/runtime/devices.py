@@ -45,7 +45,7 @@ from lightning_advisor.runtime.frames import (
 )
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
-from lightning_advisor.runtime.torch_calls import WATCHER
+from lightning_advisor.runtime.torch_calls import DISPATCH_MODULES, WATCHER
 from lightning_advisor.runtime.torch_calls import remove_function_mode as _remove_function_mode  # noqa: F401
 from lightning_advisor.vocabulary import LIGHTNING_PACKAGES, top_package
 
@@ -59,17 +59,6 @@ _BEFORE_BATCHES = frozenset({_SETUP, _EPOCH_START})
 _TENSOR_CUDA = torch.Tensor.cuda
 _TENSOR_TO = torch.Tensor.to
 _CUDA_LITERAL = re.compile(r"cuda(:\d+)?\Z")
-# library frames allowed between the user's frame and a *direct* call: torch's dispatch helpers
-_DISPATCH_MODULES = frozenset({
-    "torch.overrides",
-    # torch function modes that pass calls along: `with torch.device(...)`, and Lightning's init and
-    # precision contexts around configure_model()
-    "torch.utils._device",
-    "lightning.fabric.utilities.init",
-    "lightning_fabric.utilities.init",
-    "lightning.fabric.plugins.precision.utils",
-    "lightning_fabric.plugins.precision.utils",
-})
 
 Verdict = Tuple[str, Dict[str, object]]  # (code, message fields) of a finding to report
 
@@ -207,7 +196,7 @@ class DeviceProbe(Probe):
             user, skipped = find_user_frame(frame, self.reporter.user_packages)
             if user is None:
                 return
-            direct = set(library_modules(skipped)) <= _DISPATCH_MODULES
+            direct = set(library_modules(skipped)) <= DISPATCH_MODULES  # torch dispatch only: a direct call
             finding = classify(user, direct)
         except Exception as error:  # a broken check must not break the user's call
             self._failed = True
