@@ -20,7 +20,7 @@ import harness
 from harness import FLAKE8_DEFAULT, PLUGIN, median
 
 SCRIPT = Path(__file__).with_name("data") / "train_500.py"
-TARGET_ADDED_MS = 30.0
+TARGET_ADDED_MS = 15.0  # issue 15 (it was 30 before the five new rules)
 HEAVY_MODULES = ("astroid", "torch", "lightning", "pytorch_lightning")
 
 # Run in a fresh interpreter: the plugin's import time, alone or after what flake8 has imported by then.

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import harness
 from harness import FLAKE8_DEFAULT, PLUGIN, TORCHFIX, median
 
-TARGET_OVERHEAD = 1.10  # flake8 + LA over flake8 alone, whole runs
+TARGET_OVERHEAD = 1.05  # flake8 + LA over flake8 alone, whole runs (issue 15; it was 1.10)
 TARGET_VS_TORCHFIX = 20.0  # LA alone at least this many times faster than TorchFix alone
 
 

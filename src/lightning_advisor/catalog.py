@@ -10,12 +10,10 @@ This module must stay import-light: flake8 imports it on every run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule: its code, its name, and the words both front ends use."""
 
     code: str

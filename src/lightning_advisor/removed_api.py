@@ -15,8 +15,8 @@ an imported module path below the removed one (``.functional`` in ``pytorch_ligh
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
+from types import MappingProxyType
+from typing import Dict, FrozenSet, Iterable, Mapping, NamedTuple, Optional, Tuple
 
 from lightning_advisor.vocabulary import (
     CALLBACK,
@@ -43,11 +43,10 @@ def fabric_of(namespace: str) -> str:
 # -- LA401: Trainer arguments ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrainerArgument:
+class TrainerArgument(NamedTuple):
     use: str
     """What to do instead, as a template."""
-    when: Mapping[object, str] = field(default_factory=dict)
+    when: Mapping[object, str] = MappingProxyType({})
     """What to do instead for particular constant values (``gpus=0``, ``auto_lr_find=False``)."""
     unknown: Optional[str] = None
     """What to do when the value is not a constant: advice right for every value it can have."""
@@ -332,8 +331,7 @@ REJECTED_HOOKS = frozenset({"training_epoch_end", "validation_epoch_end", "test_
 ``trainer/configuration_validator.py``), even as a helper the module calls itself; the others are ignored."""
 
 
-@dataclass(frozen=True)
-class HookCall:
+class HookCall(NamedTuple):
     """How Lightning 2.x calls a hook whose 1.x signature took more: what a 1.x definition gets wrong."""
 
     passes: Tuple[str, ...]

@@ -8,30 +8,27 @@ lives in :mod:`lightning_advisor.static.registry`, which only the front end impo
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Tuple
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, NamedTuple, Tuple
 
 from lightning_advisor.static.context import ModuleContext
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One static finding: the node it is reported at, its rule code and the fields of its message."""
 
     node: ast.AST
     code: str
-    fields: Dict[str, object] = field(default_factory=dict)
+    fields: Mapping[str, object] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """The plugin's options (flake8's ``--la-*``), with their defaults."""
 
     min_workers: int = 2
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     codes: Tuple[str, ...]
     candidates: Callable[[ModuleContext], Iterable[ast.AST]]
     examine: Callable[[ModuleContext, ast.AST, Options], Iterable[Diagnostic]]

@@ -21,8 +21,7 @@ and :func:`is_model_name`), helped by single assignments and annotations.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
@@ -279,8 +278,7 @@ def _wants_grad(ctx: ModuleContext, loop: ast.AST) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class ModelCall:
+class ModelCall(NamedTuple):
     call: ast.Call
     model: str  # the model expression as written: ``model``, ``self.net``, ``self``
 
@@ -450,8 +448,7 @@ def _locally_bound(function: ast.AST, root: str) -> bool:
     )
 
 
-@dataclass
-class Coverage:
+class Coverage(NamedTuple):
     """Whether a node runs in eval mode (``mode``) and without grad (``grad``), as far as we can see."""
 
     mode: bool

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import ast
 import logging
-from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import Iterator, List, NamedTuple, Optional
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.static.base import Diagnostic, Options
@@ -22,8 +21,7 @@ _TRIGGERS = (TORCH_PACKAGE, "lightning")  # words any file importing torch or Li
 _CUDA = "cuda"  # LA201 / LA202 in a subclass of the project's own LightningModule need no torch import
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One finding: 1-based line, 0-based column (as ``ast`` and flake8 plugins count), the full message."""
 
     line: int

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import re
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from lightning_advisor.removed_api import (
@@ -69,7 +68,6 @@ _STEPS = frozenset(STEP_METHODS.values())
 _METHOD_NAMES = _STEPS | frozenset(REMOVED_HOOKS) | frozenset(CHANGED_HOOK_SIGNATURES) | DATALOADER_ITER_STEPS
 _METHODS_WITH_REMOVED_KEYWORDS = frozenset(method for method, _ in REMOVED_TRAINER_METHOD_ARGUMENTS)
 _MEMBERS = frozenset(REMOVED_TRAINER_MEMBERS) | frozenset(REMOVED_LIGHTNING_MEMBERS)
-_MEMBER_WORDS = re.compile(r"\.\s*(?:%s)\b" % "|".join(sorted(_MEMBERS)))
 _CALLS_WITH_REMOVED_KEYWORDS = frozenset(name for name, _ in REMOVED_CALL_ARGUMENTS)
 _LOG_METHODS = ("log", "log_dict")
 _PLAIN_BASES = frozenset({"abc.ABC", "typing.Generic"})
@@ -258,9 +256,7 @@ def _passed_to_trainer(ctx: ModuleContext, cls: ast.ClassDef, keyword: str) -> b
 
 
 def _member_candidates(ctx: ModuleContext) -> Iterator[ast.Attribute]:
-    """``x.tune`` and the other removed Trainer members: looked for only where the source names one."""
-    if ctx.lines is not None and not _MEMBER_WORDS.search("".join(ctx.lines)):
-        return
+    """``x.tune`` and the other removed Trainer members."""
     for node in ctx.parents:
         if type(node) is ast.Attribute and node.attr in _MEMBERS:
             yield node

@@ -9,7 +9,6 @@ import argparse
 import ast
 from typing import Iterator, List, Optional, Tuple, Type
 
-from lightning_advisor import __version__
 from lightning_advisor.static import configuration
 from lightning_advisor.static.base import Options
 from lightning_advisor.static.findings import findings, module_context
@@ -18,8 +17,7 @@ from lightning_advisor.static.findings import findings, module_context
 class AdvisorPlugin:
     """flake8 plugin reporting the LA rules of lightning-advisor."""
 
-    name = "lightning-advisor"
-    version = __version__
+    name = "lightning-advisor"  # flake8 reads the version from the installed distribution
     options = Options()
 
     def __init__(self, tree: ast.AST, filename: str = "stdin", lines: Optional[List[str]] = None) -> None:
@@ -32,7 +30,7 @@ class AdvisorPlugin:
         manager.add_option(
             f"--{configuration.MIN_WORKERS}",
             action=configuration.WorkersAction,
-            default=Options.min_workers,
+            default=Options().min_workers,
             parse_from_config=True,
             help="LA102: fewest DataLoader worker processes accepted as a constant (default: %(default)s)",
         )
