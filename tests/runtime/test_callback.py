@@ -218,3 +218,25 @@ def test_lightning_calls_only_the_batch_hooks_an_attached_check_needs(lit, make_
     idle = called_hooks(AdvisorCallback(ignore=list(RULES)))  # no probe at all: no batch hook
     assert idle.isdisjoint(every_batch | {"on_train_batch_start", "on_train_batch_end", "on_validation_batch_end"})
     assert {"setup", "on_train_start", "teardown"} <= idle
+
+
+def test_batch_hooks_stop_being_called_when_every_window_has_shut(lit, make_trainer, make_loader):
+    """After the probes' first batches, Lightning calls only the batch-end hook LA404 and LA301 need."""
+
+    profiler = lit.ns.profilers.SimpleProfiler()
+    advisor = AdvisorCallback(warmup_batches=2, window_batches=3)
+    trainer = make_trainer(callbacks=[advisor], limit_train_batches=30, limit_val_batches=10, profiler=profiler)
+    trainer.fit(lit.BoringModel(), make_loader(length=120), val_dataloaders=make_loader(length=40))
+    prefix = "[Callback]AdvisorCallback."
+    calls = {action[len(prefix):]: len(durations) for action, durations in profiler.recorded_durations.items()
+             if action.startswith(prefix) and "batch" in action}
+    assert calls == {
+        # LA103's window: 2 batches of warm-up and 3 measured; the device, dropout and loss windows are shorter
+        "on_train_batch_start": 5,
+        # every batch: a step may return a logging dict at any batch (LA404), and what follows the epoch's
+        # last training batch is watched for an evaluation pass (LA301)
+        "on_train_batch_end": 30,
+        # LA301 / LA302 check the first 3 evaluation batches, and take their hooks out at the 4th's start
+        "on_validation_batch_start": 4,
+        "on_validation_batch_end": 10,
+    }

@@ -20,7 +20,7 @@ from torch.nn.modules import module as torch_module
 from torch.utils.data import DataLoader, IterableDataset, Sampler
 
 from lightning_advisor import AdvisorCallback, AdvisorError, AdvisorWarning, rule
-from lightning_advisor.runtime.dataloaders import ShuffleProbe
+from lightning_advisor.runtime.dataloaders import ShuffleProbe, WorkersProbe
 
 LA101_VAL = ("LA101", "val_dataloaders[0]")
 LA102_TRAIN = ("LA102", "train_dataloader")
@@ -415,6 +415,20 @@ def test_a_failing_check_is_reported_once_and_only_it_is_switched_off(
     assert len(failures) == 1 and "LA101 eval-loader-shuffles check failed (RuntimeError: boom)" in failures[0]
     # LA101 is off for the callback's life; LA102 goes on in every run
     assert sites(advisor) == [LA102_TRAIN, ("LA102", "val_dataloaders[0]")]
+
+
+def test_a_check_that_cannot_say_which_batches_it_needs_is_called_for_every_batch(
+    lit, make_trainer, make_loader, recorded, monkeypatch
+):
+    def broken(self, hook):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(WorkersProbe, "wants", broken)
+    advisor = AdvisorCallback(**QUICK)
+    with recorded() as caught:
+        make_trainer(callbacks=[advisor]).fit(lit.BoringModel(), make_loader("slow"))
+    assert [m for m in caught.advisor if m.startswith("lightning-advisor:")] == []
+    assert sites(advisor) == [LA102_TRAIN]
 
 
 def test_a_check_that_cannot_even_start_is_reported_once(lit, make_trainer, make_loader, recorded, monkeypatch):

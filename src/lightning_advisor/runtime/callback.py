@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optiona
 from lightning_advisor.runtime._lightning import CALLBACK_BASES, is_global_zero, settle_rank_zero_log, summary_logger
 from lightning_advisor.errors import RAISED_ON_PURPOSE
 from lightning_advisor.runtime.options import CallbackOptions
-from lightning_advisor.runtime.frames import class_site, user_packages
+from lightning_advisor.runtime.frames import user_packages
 from lightning_advisor.runtime.handoff import Handoff
-from lightning_advisor.runtime.probe import HOOKS, Probe
+from lightning_advisor.runtime.probe import BATCH_HOOKS, HOOKS, Probe
 from lightning_advisor.runtime.registry import PROBES
 from lightning_advisor.runtime.report import Finding, Reporter
 
@@ -39,10 +39,11 @@ _LIGHTNING_DUPLICATES: Dict[str, str] = {
 }
 
 # Lightning calls a callback's hook only when it is callable (``_call_callback_hooks`` in trainer/call.py),
-# and pays its profiler's bookkeeping for each call. So the batch hooks no attached probe needs are None on
-# the instance: a batch costs them nothing, less than it costs for an empty Callback. The Lightning hook ->
-# the probe hooks it feeds; a hook not listed here is always called (it does not run per batch).
-_BATCH_HOOKS: Dict[str, Tuple[str, ...]] = {
+# and pays its profiler's bookkeeping for each call. So the batch hooks no probe wants now (``Probe.wants``:
+# none attached, or every window shut) are None on the instance: a batch costs them nothing, less than it
+# costs for an empty Callback. The Lightning hook -> the probe hooks it feeds; a hook not listed here is
+# always called (it does not run per batch).
+_LIGHTNING_BATCH_HOOKS: Dict[str, Tuple[str, ...]] = {
     "on_train_batch_start": ("on_batch_start",),
     "on_train_batch_end": ("on_batch_outputs", "on_batch_end"),
     "on_validation_batch_start": ("on_batch_start",),
@@ -58,9 +59,18 @@ _BATCH_HOOKS: Dict[str, Tuple[str, ...]] = {
     "on_before_zero_grad": (),
 }
 
+_BOUNDARIES = frozenset({"on_setup", "on_stage_start", "on_epoch_start", "on_epoch_end", "on_stage_end"})
+
 # torch warns when a compiled module runs while global module hooks exist; the hooks are ours
 # (the evaluation-mode probe, during its first batches), so the warning is ours to hide.
 _OWN_SIDE_EFFECTS = (r"Using `torch.compile\(module\)` when there are global hooks",)
+
+
+def _wants(probe: Probe, hook: str) -> bool:
+    try:
+        return bool(probe.wants(hook))
+    except Exception:  # when in doubt, call it: a broken hook is then reported and switched off there
+        return True
 
 
 class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
@@ -140,7 +150,8 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         )
         self._trainer: Optional["pl.Trainer"] = None  # set while attached: setup -> teardown
         self._probes: List[Probe] = []
-        self._hooks: Dict[str, Tuple[Tuple[Probe, Callable[..., None]], ...]] = {}
+        self._overrides: Dict[str, Tuple[Tuple[Probe, Callable[..., None]], ...]] = {}  # by every probe
+        self._hooks: Dict[str, Tuple[Tuple[Probe, Callable[..., None]], ...]] = {}  # by those that want it now
         self._own_filters: List[tuple] = []  # entries of warnings.filters that are ours, while attached
         self._run: str = ""
         self._run_first_finding = 0
@@ -179,7 +190,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
         self._run_first_finding = len(self._reporter.findings)
         user_objects = [pl_module, getattr(trainer, "datamodule", None), *getattr(trainer, "callbacks", ())]
         self._reporter.user_packages = user_packages(*(obj for obj in user_objects if obj is not None))
-        self._reporter.fallback_site = class_site(pl_module, self._reporter.user_packages)
+        self._reporter.fallback_class = type(pl_module)
         self._hide_lightning_duplicates()
         self._attach_probes(self._make_probes())
         self._dispatch("on_setup", trainer, pl_module)  # before the module's own setup() runs
@@ -359,7 +370,7 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
     def _attach_probes(self, probes: List[Probe]) -> None:
         """Index, per hook, the probes that override it: a batch costs nothing for the others."""
         self._probes = probes
-        self._hooks = {
+        self._overrides = {
             hook: tuple(
                 (probe, getattr(probe, hook))
                 for probe in probes
@@ -367,8 +378,18 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
             )
             for hook in HOOKS
         }
-        for name, feeds in _BATCH_HOOKS.items():
-            if any(self._hooks[hook] for hook in feeds):
+        for probe in probes:
+            probe.listen(self._ask_probes)
+        self._ask_probes()
+
+    def _ask_probes(self) -> None:
+        """Call each per-batch hook only for the probes that want it now, and Lightning's only when any does."""
+        hooks = dict(self._overrides)
+        for hook in BATCH_HOOKS:
+            hooks[hook] = tuple((probe, method) for probe, method in hooks[hook] if _wants(probe, hook))
+        self._hooks = hooks
+        for name, feeds in _LIGHTNING_BATCH_HOOKS.items():
+            if any(hooks[hook] for hook in feeds):
                 self.__dict__.pop(name, None)  # the class's method again
             else:
                 setattr(self, name, None)  # Lightning skips it
@@ -381,6 +402,8 @@ class AdvisorCallback(*CALLBACK_BASES):  # type: ignore[misc]
                 raise
             except Exception as error:
                 self._switch_off(probe, error, hook)
+        if hook in _BOUNDARIES:
+            self._ask_probes()  # windows open and shut at boundaries
 
     def _teardown_probes(self) -> None:
         """Every probe's teardown runs, even after one of them reported in strict mode."""

@@ -82,12 +82,16 @@ class DataWaitProbe(Probe):
         if stage != "train":
             self._last_end = None  # an evaluation loop ran in between: not a training cycle
 
+    def wants(self, hook: str) -> bool:
+        return not self.done
+
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self.done or stage != "train":
             return
         fetched = self._fetched_since_last_batch(trainer)
         if fetched is None:
             self.done = True  # no evidence to be had in this run
+            self.needs_changed()
             return
         self._started += 1
         if self._last_end is not None and batch_idx > 0 and self._started > self.warmup_batches:
@@ -118,6 +122,7 @@ class DataWaitProbe(Probe):
 
     def _judge(self, trainer) -> None:
         self.done = True  # one window per run: no per-batch cost from here on
+        self.needs_changed()
         self._unwatch()
         share = self._wait / self._cycle if self._cycle > 0 else 0.0
         wait_ms = 1000.0 * self._wait / self._measured

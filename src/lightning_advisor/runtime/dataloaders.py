@@ -243,6 +243,9 @@ class WorkersProbe(Probe):
             return False
         return not (isinstance(loader.dataset, IterableDataset) or lives_in_memory(loader.dataset))
 
+    def wants(self, hook: str) -> bool:
+        return bool(self._loops)  # a loop is being measured
+
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         loop = self._loops.get(stage)
         if loop is None:
@@ -281,8 +284,10 @@ class WorkersProbe(Probe):
 
     def _end(self, stage: str) -> None:
         loop = self._loops.pop(stage, None)
-        if loop is not None and loop.clock is not None:
-            loop.clock.release(self)
+        if loop is not None:
+            self.needs_changed()
+            if loop.clock is not None:
+                loop.clock.release(self)
 
     def _judge(self, trainer, stage: str, index: int) -> None:
         loop = self._loops[stage]

@@ -103,6 +103,9 @@ class DeviceProbe(Probe):
         self._open.add(_EPOCH_START)  # the module's on_train_epoch_start, every epoch, until its first batch
         self._sync()
 
+    def wants(self, hook: str) -> bool:
+        return bool(self._open)  # batches matter only while a window is open
+
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._open & _BEFORE_BATCHES:
             self._open -= _BEFORE_BATCHES
@@ -145,6 +148,8 @@ class DeviceProbe(Probe):
         except BaseException:
             self._uninstall()
             raise
+        finally:
+            self.needs_changed()
 
     def _install(self) -> None:
         WATCHER.open(self, (_TENSOR_CUDA, _TENSOR_TO), self._on_torch_call, self._fail_inside, keywords=("device",))

@@ -168,13 +168,12 @@ def user_site(frame: Optional[FrameType], user: FrozenSet[str] = frozenset()) ->
     return site_of(found) if found is not None else None
 
 
-def class_site(obj: object, user: FrozenSet[str] = frozenset()) -> Optional[Site]:
-    """Where the user's class of ``obj`` is defined (``class LitModel(...)``); None for a library's class.
+def class_site(cls: type, user: FrozenSet[str] = frozenset()) -> Optional[Site]:
+    """Where the user's class ``cls`` is defined (``class LitModel(...)``); None for a library's class.
 
     Where a finding has no line of its own and no user frame is on the stack (a process that
     ``ddp_spawn`` started runs no line of the user's script), it points here.
     """
-    cls = type(obj)
     module = sys.modules.get(cls.__module__)
     filename = getattr(module, "__file__", None)
     if not filename or _is_library(filename, cls.__module__) and top_package(cls.__module__) not in user:

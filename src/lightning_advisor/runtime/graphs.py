@@ -57,9 +57,13 @@ class KeptGraphProbe(Probe):
         if stage == "train":
             self._first, self._noting = None, True
 
+    def wants(self, hook: str) -> bool:
+        return self._noting  # the epoch's first training batch end only
+
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._noting and stage == "train":
             self._noting = False
+            self.needs_changed()
             self._first = holdings(pl_module)
 
     def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
@@ -74,7 +78,7 @@ class KeptGraphProbe(Probe):
         target = f"self.{name}"
         site, loss = _accumulation(type(pl_module), target)
         key = f"{type(pl_module).__qualname__}.{name}"
-        self.reporter.report("LA502", site=site or class_site(pl_module, self.reporter.user_packages),
+        self.reporter.report("LA502", site=site or class_site(type(pl_module), self.reporter.user_packages),
                              key=key, target=target, loss=loss)
 
 

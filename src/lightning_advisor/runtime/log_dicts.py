@@ -2,8 +2,8 @@
 
 The runtime twin of the LA404 part of ``static/migration.py``. Lightning hands each step's return
 value to the batch-end hooks (``outputs``), so the probe sees the dict the step really returned,
-however it was built. It costs one ``isinstance`` per batch, and nothing once the stage has been
-reported.
+however it was built. A plain dict without those keys (what automatic optimization hands over) costs a
+type test and a key test per batch.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import inspect
 import linecache
 from typing import Any, Mapping, Optional, Set
 
-from lightning_advisor.removed_api import logging_keys
+from lightning_advisor.removed_api import LOGGING_KEYS, logging_keys
 from lightning_advisor.runtime.frames import Site
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
@@ -30,6 +30,8 @@ class LogDictProbe(Probe):
         self._reported: Set[str] = set()
 
     def on_batch_outputs(self, trainer, pl_module, stage: str, batch_idx: int, outputs: Any) -> None:
+        if type(outputs) is dict and outputs.keys().isdisjoint(LOGGING_KEYS):
+            return  # what automatic optimization hands over: {"loss": ...}
         if not isinstance(outputs, Mapping) or stage in self._reported:
             return
         step = STEP_METHODS.get(stage)

@@ -129,6 +129,8 @@ class ModeProbe(Probe):
         self._open_call: Optional[_Calls] = None
         self._calls: Dict[Site, _Calls] = {}
         self._needed = self.repeats  # calls per line that count in the current stretch
+        self._training = False  # between the training stage's start and end: its last batch matters
+        self._last_training_batch = float("inf")  # the index of this epoch's last training batch
         self._failed = False
 
     # -- Probe hooks ---------------------------------------------------------------------------
@@ -136,9 +138,21 @@ class ModeProbe(Probe):
     @_undo_on_error
     def on_stage_start(self, trainer, pl_module, stage: str) -> None:
         self._flush()
+        self._training = self._training or stage == "train"
         self._switched = {}
         self._index(pl_module)
         self._enter_stretch(checking=False)
+
+    def on_epoch_start(self, trainer, pl_module, stage: str) -> None:
+        if stage == "train":  # known by now: Lightning sets up (or reloads) its data before the epoch-start hooks
+            self._last_training_batch = getattr(trainer, "num_training_batches", float("inf")) - 1
+
+    def wants(self, hook: str) -> bool:
+        # between batches only while hooks are in, or calls wait to be judged; and each training batch's
+        # end, to watch what follows the epoch's last one
+        return bool(self._handles or self._paused_handles or self._calls) or (
+            hook == "on_batch_end" and self._training
+        )
 
     @_undo_on_error
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -153,8 +167,8 @@ class ModeProbe(Probe):
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._calls:
             self._flush()
-        if batch_idx < self.batches or _last_training_batch(trainer, stage, batch_idx):
-            self._enter_stretch(checking=False)
+        if batch_idx < self.batches or (stage == "train" and batch_idx >= self._last_training_batch):
+            self._enter_stretch(checking=False)  # the epoch's last batch: epoch-end hooks come next
 
     @_undo_on_error
     def on_epoch_end(self, trainer, pl_module, stage: str) -> None:
@@ -163,6 +177,7 @@ class ModeProbe(Probe):
 
     @_undo_on_error
     def on_stage_end(self, trainer, pl_module, stage: str) -> None:
+        self._training = self._training and stage != "train"
         self._flush()
 
     def teardown(self) -> None:
@@ -210,12 +225,14 @@ class ModeProbe(Probe):
         if self._module_train is None:
             self._module_train = original = torch.nn.Module.train
             torch.nn.Module.train = self._watching_train(original)
+        self.needs_changed()
 
     def _uninstall(self) -> None:
         self._remove_handles()
         self._paused_handles = False
         self._depth = 0
         self._open_call = None
+        self.needs_changed()
 
     def _remove_handles(self) -> None:
         handles, self._handles = self._handles, []
@@ -266,6 +283,8 @@ class ModeProbe(Probe):
         """Decide on the calls of the stretch that just ended."""
         calls, self._calls = self._calls, {}
         self._open_call = None
+        if calls:
+            self.needs_changed()
         for site, seen in calls.items():
             if seen.count < self._needed or seen.backward:
                 continue
@@ -344,11 +363,6 @@ class ModeProbe(Probe):
     def _fail(self, error: BaseException) -> None:
         self._failed = True
         self.fail(error)
-
-
-def _last_training_batch(trainer, stage: str, batch_idx: int) -> bool:
-    """The epoch's last training batch: the user's and other callbacks' epoch-end hooks come next."""
-    return stage == "train" and batch_idx + 1 >= getattr(trainer, "num_training_batches", float("inf"))
 
 
 def _graph_nodes(output: Any, depth: int = 0) -> List[Any]:

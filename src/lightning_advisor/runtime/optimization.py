@@ -81,6 +81,9 @@ class ZeroGradProbe(Probe):
             optimizers = list(getattr(trainer, "optimizers", None) or ())
             self._install(optimizers, _eager_parameters(pl_module, self._compiled))
 
+    def wants(self, hook: str) -> bool:
+        return bool(self._handles)  # only to take them out
+
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._handles and stage == "train" and batch_idx + 1 >= self.batches:
             self._uninstall()
@@ -123,6 +126,8 @@ class ZeroGradProbe(Probe):
         self._params, self._passes, self._applied = {}, {}, {}
         for handle in reversed(handles):
             handle.remove()
+        if handles:
+            self.needs_changed()
 
     def _accumulated(self, param: torch.Tensor) -> None:
         passes = self._passes

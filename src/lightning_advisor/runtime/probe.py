@@ -5,7 +5,7 @@ Callback imports.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Tuple
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.runtime.report import Reporter
@@ -30,6 +30,24 @@ class Probe:
 
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
+        self._on_needs_changed: Callable[[], None] = _nothing
+
+    def wants(self, hook: str) -> bool:
+        """Whether the per-batch ``hook`` (one of :data:`BATCH_HOOKS`) must be called now.
+
+        A probe whose window has shut says False: when no probe wants a batch hook, the Callback
+        leaves Lightning's hook unset, and a batch costs nothing for it. The Callback asks at every
+        setup, stage and epoch boundary, and whenever the probe calls :meth:`needs_changed`.
+        """
+        return True
+
+    def needs_changed(self) -> None:
+        """What :meth:`wants` says may have changed between boundaries: the Callback asks again."""
+        self._on_needs_changed()
+
+    def listen(self, on_needs_changed: Callable[[], None]) -> None:
+        """Called by the Callback: what :meth:`needs_changed` tells."""
+        self._on_needs_changed = on_needs_changed
 
     @classmethod
     def create(cls, reporter: Reporter, options: "CallbackOptions") -> "Probe":
@@ -78,8 +96,15 @@ class Probe:
         """The run is over, normally or by an exception: undo anything installed."""
 
 
+def _nothing() -> None:
+    pass
+
+
 HOOKS: Tuple[str, ...] = (
     "on_setup", "on_stage_start", "on_epoch_start", "on_batch_start", "on_batch_outputs", "on_batch_end",
     "on_epoch_end", "on_stage_end", "teardown",
 )
 """The hooks a probe may override, in the order a batch meets them."""
+
+BATCH_HOOKS: Tuple[str, ...] = ("on_batch_start", "on_batch_outputs", "on_batch_end")
+"""The hooks called for every batch: the ones :meth:`Probe.wants` decides on."""

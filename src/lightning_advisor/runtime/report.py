@@ -13,7 +13,7 @@ from typing import Callable, Collection, FrozenSet, List, Optional, Set, Tuple
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.errors import AdvisorError, AdvisorWarning
-from lightning_advisor.runtime.frames import Site, user_site
+from lightning_advisor.runtime.frames import Site, class_site, user_site
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,19 @@ class Reporter:
         self._failed: Set[type] = set()  # probe classes that failed: each is said once, then stays off
         self.user_packages: FrozenSet[str] = frozenset()
         """The user's own top-level packages, user code even where installed (set for each run)."""
-        self.fallback_site: Optional[Site] = None
-        """Where a finding points when nothing on the stack is the user's: their LightningModule's class."""
+        self.fallback_class: Optional[type] = None
+        """Their LightningModule's class: where a finding points when nothing on the stack is the user's."""
+        self._fallback: Optional[Tuple[type, FrozenSet[str], Optional[Site]]] = None  # once looked up
+
+    @property
+    def fallback_site(self) -> Optional[Site]:
+        """The ``class`` line of :attr:`fallback_class`; read from its source only when a finding needs it."""
+        cls = self.fallback_class
+        if cls is None:
+            return None
+        if self._fallback is None or self._fallback[:2] != (cls, self.user_packages):
+            self._fallback = (cls, self.user_packages, class_site(cls, self.user_packages))
+        return self._fallback[2]
 
     def user_site(self) -> Optional[Site]:
         """The user's line that led to this report: their hook, or their ``trainer.fit(...)``."""

@@ -211,12 +211,15 @@ class CallWindowProbe(Probe):
             self._open.add(stage)
             self._sync()
 
+    def wants(self, hook: str) -> bool:
+        return bool(self._open)  # batches matter only while a window is open
+
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._open and batch_idx >= self.batches:
             self._close(stage)
 
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if self._open and batch_idx + 1 >= self.batches:  # nothing open: a later batch costs one test
+        if self._open and batch_idx + 1 >= self.batches:
             self._close(stage)
 
     def on_stage_end(self, trainer, pl_module, stage: str) -> None:
@@ -236,10 +239,13 @@ class CallWindowProbe(Probe):
             self._sync()
 
     def _sync(self) -> None:
-        if self._open and not self._failed:
-            WATCHER.open(self, self.functions, self._look, self._fail_inside)
-        else:
-            WATCHER.close(self)
+        try:
+            if self._open and not self._failed:
+                WATCHER.open(self, self.functions, self._look, self._fail_inside)
+            else:
+                WATCHER.close(self)
+        finally:
+            self.needs_changed()
 
     def _look(self, func: Any, args: tuple, kwargs: dict, frame: FrameType) -> None:
         if self._failed:
