@@ -90,3 +90,27 @@ def test_real_code_runs_without_internal_errors(package, caplog):
             except SyntaxError:
                 continue
     assert "internal error" not in caplog.text and "could not analyse" not in caplog.text
+
+
+def test_a_files_analysis_is_freed_as_soon_as_it_ends():
+    """No reference cycle keeps a file's context (a parent for every node) alive until the next collection:
+    an editor's or a daemon's flake8 process would otherwise carry each file's analysis around."""
+    import ast
+    import gc
+    import weakref
+
+    from lightning_advisor.static.findings import findings, module_context
+    from lightning_advisor.static.base import Options
+
+    source = (Path(__file__).parents[1] / "benchmarks" / "data" / "train_500.py").read_text()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ctx = module_context(ast.parse(source), "train.py", source.splitlines(True))
+        assert len(list(findings(ctx, Options()))) == 4
+        analysis = weakref.ref(ctx)
+        del ctx
+        assert analysis() is None
+    finally:
+        if was_enabled:
+            gc.enable()

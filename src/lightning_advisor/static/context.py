@@ -73,40 +73,54 @@ class ModuleContext:
 
     # -- the one walk ---------------------------------------------------------------------
     # The plugin's main cost on every file: a plain loop over ``_fields`` (no ``ast.iter_child_nodes``
-    # generators), one dict lookup per node for the few node types that bind names, and no visits to
-    # the shared operator / ``Load`` singletons.
+    # generators), one dict lookup per node for the few node types that bind names, no visits to the
+    # shared operator / ``Load`` singletons, and none to leaves (names, constants): their parent is all
+    # there is to record. The scope and class in force change only at the nodes that open one, which
+    # push a marker to restore them after their children: no tuple per node.
     def _walk(self) -> None:
         parents = self.parents
-        stack: List[Tuple[ast.AST, ast.AST, Optional[ast.ClassDef]]] = [(self.tree, self.tree, None)]
+        visitors, fields_of, leaves = _VISITORS, _CHILD_FIELDS, _LEAVES
+        scope: ast.AST = self.tree
+        cls: Optional[ast.ClassDef] = None
+        stack: List[ast.AST] = [self.tree]
         pop, push = stack.pop, stack.append
         while stack:
-            node, scope, cls = pop()
+            node = pop()
             kind = type(node)
-            visit = _VISITORS.get(kind)
-            inner = scope
+            if kind is _Restore:
+                scope, cls = node.scope, node.cls
+                continue
+            visit = visitors.get(kind)
             if visit is not None:
                 visit(self, node, scope, cls)
                 if kind is ast.ClassDef:
+                    push(_Restore(scope, cls))
                     cls = node
                 elif kind in _NEW_SCOPES:
-                    inner = node
+                    push(_Restore(scope, cls))
+                    scope = node
                     args = node.args  # lambdas too: their parameters shadow outer names
                     for arg in args.posonlyargs + args.args + args.kwonlyargs:
-                        self._bind(inner, arg.arg, None)
+                        self._bind(scope, arg.arg, None)
                     for arg in (args.vararg, args.kwarg):
                         if arg is not None:
-                            self._bind(inner, arg.arg, None)
+                            self._bind(scope, arg.arg, None)
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
             # Children are pushed last field first, so that they are visited in source order.
-            for field in _child_fields(kind):
+            for field in fields:
                 value = getattr(node, field, None)
                 if type(value) is list:
                     for child in reversed(value):
                         if isinstance(child, ast.AST):
                             parents[child] = node
-                            push((child, inner, cls))
+                            if type(child) not in leaves:
+                                push(child)
                 elif isinstance(value, ast.AST):
                     parents[value] = node
-                    push((value, inner, cls))
+                    if type(value) not in leaves:
+                        push(value)
 
     def _visit_call(self, node, scope, cls) -> None:
         self.calls.append(node)
@@ -491,3 +505,17 @@ def _child_fields(kind: type) -> Tuple[str, ...]:
     if fields is None:
         fields = _CHILD_FIELDS[kind] = tuple(f for f in reversed(kind._fields) if f not in _LEAF_FIELDS)
     return fields
+
+
+class _Restore:
+    """On the walk's stack below a scope's or class's children: the scope and class in force after them."""
+
+    __slots__ = ("scope", "cls")
+
+    def __init__(self, scope: ast.AST, cls: Optional[ast.ClassDef]) -> None:
+        self.scope, self.cls = scope, cls
+
+
+# The commonest nodes with nothing below them (a ``Constant``'s value is never a node): recorded as children,
+# never pushed.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue})

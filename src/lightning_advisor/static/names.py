@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
+from weakref import WeakMethod
 from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
 from lightning_advisor.syntax import root_and_attributes
@@ -85,7 +86,7 @@ class ImportTable:
         self.modules: Set[str] = set()
         own: Set[str] = set()  # defined here, or imported from two places: not resolved
         self._rebound: Set[str] = set()  # see shadow()
-        self._is_shadowed: Optional[Callable[[ast.Name], bool]] = None
+        self._is_shadowed: Optional[Callable[[], Optional[Callable[[ast.Name], bool]]]] = None
         for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -123,7 +124,9 @@ class ImportTable:
         Where ``is_shadowed(name_node)`` says such a binding is in sight, the name is not the import.
         """
         self._rebound = self.names.keys() & set(bound)
-        self._is_shadowed = is_shadowed
+        # a weak reference: ``is_shadowed`` is a method of the module's context, which holds this table, and
+        # a cycle would keep every file's context (its parents of every node) alive until the next collection
+        self._is_shadowed = WeakMethod(is_shadowed) if hasattr(is_shadowed, "__self__") else lambda: is_shadowed
 
     def uses(self, predicate) -> bool:
         return any(predicate(module) for module in self.modules)
@@ -143,7 +146,7 @@ class ImportTable:
             return None
         root, attributes = split
         base = self.names.get(root.id)
-        if base is None or (root.id in self._rebound and self._is_shadowed(root)):
+        if base is None or (root.id in self._rebound and self._is_shadowed()(root)):
             return None
         return ".".join((base, *attributes))
 
