@@ -32,6 +32,7 @@ class CleanClassifier(MNISTClassifier):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.epoch_losses = []
+        self.automatic_optimization = False  # stepped by hand, like the plain PyTorch loop it was ported from
 
     def forward(self, x):
         # Functional dropout follows the module's mode: off in evaluation.
@@ -42,6 +43,10 @@ class CleanClassifier(MNISTClassifier):
         loss = super().training_step(batch, batch_idx)
         # The epoch's losses kept as values, without their autograd graphs.
         self.epoch_losses.append(loss.detach())
+        optimizer = self.optimizers()
+        optimizer.zero_grad()  # each step applies this batch's gradients only
+        self.manual_backward(loss)
+        optimizer.step()
         return loss
 
     def on_train_epoch_end(self):

@@ -38,6 +38,7 @@ class MistakesClassifier(MNISTClassifier):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.epoch_losses = []
+        self.automatic_optimization = False  # stepped by hand, like the plain PyTorch loop it was ported from
 
     def forward(self, x):
         # Mistake: functional dropout keeps its default training=True: evaluation drops pixels too.
@@ -57,6 +58,10 @@ class MistakesClassifier(MNISTClassifier):
         self.log("train_loss", loss)
         # Mistake: the loss kept with its autograd graph, so every step's graph stays in memory.
         self.epoch_losses.append(loss)  # LA502
+        optimizer = self.optimizers()
+        self.manual_backward(loss)
+        # Mistake: the gradients are never cleared, so each step applies the sum of every batch's so far.
+        optimizer.step()  # LA503
         return loss
 
     def on_train_epoch_end(self):
