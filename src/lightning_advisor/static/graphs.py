@@ -192,8 +192,15 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 def _accumulator(statement: ast.stmt) -> Optional[str]:
     if isinstance(statement, ast.AugAssign):
-        return dotted_name(statement.target)
-    return dotted_name(statement.value.func.value)
+        return _held_in(statement.target)
+    return _held_in(statement.value.func.value)
+
+
+def _held_in(node: ast.AST) -> Optional[str]:
+    """``total``, ``self.losses``, or an entry of one under a constant key: ``history["loss"]``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and dotted_name(node.value):
+        return ast.unparse(node)
+    return dotted_name(node)
 
 
 def _without_grad(ctx: ModuleContext, node: ast.AST, region: ast.AST) -> bool:
@@ -210,13 +217,14 @@ def _without_grad(ctx: ModuleContext, node: ast.AST, region: ast.AST) -> bool:
 
 
 def _rebound_in(loop: ast.AST, target: str) -> bool:
-    """The accumulator is created anew in each iteration: ``losses = []`` inside the loop."""
+    """The accumulator (or what holds it) is created anew in each iteration: ``losses = []`` inside the loop."""
+    names = {target, target.split("[", 1)[0]}  # ``history["loss"]`` is new when ``history`` is
     for node in _own_nodes(loop):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(dotted_name(t) == target for t in targets):
+            if any(_held_in(t) in names for t in targets):
                 return True
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and dotted_name(node.target) == target:
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _held_in(node.target) in names:
             return True
     return False
 

@@ -39,6 +39,7 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _ALL = "*"  # a clearing that may cover every optimizer: ``model.zero_grad()``, ``p.grad = None``
 _MAX_HELPER_DEPTH = 1
+_MAX_CLASS_DEPTH = 20  # bases followed within the module: a deeper chain is "don't know"
 
 
 def candidates(ctx: ModuleContext) -> List[ast.Call]:
@@ -92,6 +93,8 @@ def is_optimizer(ctx: ModuleContext, node: ast.AST) -> bool:
             return True
         if last_name(value.func) == "optimizers":  # LightningModule.optimizers()
             return True
+        if isinstance(value.func, ast.Name) and _plain_local_class(ctx, value.func.id):
+            return False  # ``ema_optimizer = WeightEMA(...)``: a class of this module that is no optimizer
     unpacked = ctx.unpacked_from(node)
     if unpacked is not None and last_name(unpacked.call.func) == "optimizers":
         return True
@@ -100,6 +103,22 @@ def is_optimizer(ctx: ModuleContext, node: ast.AST) -> bool:
         return False
     words = set(identifier_words(name))
     return bool(words & _OPTIMIZER_WORDS) and not words & _NOT_OPTIMIZER_WORDS
+
+
+def _plain_local_class(ctx: ModuleContext, name: str, depth: int = 0) -> bool:
+    """A class defined in this module whose bases, followed through this module, are none of torch's optimizers."""
+    cls = ctx.classes.get(name)
+    if cls is None or name in ctx.imports.names or depth > _MAX_CLASS_DEPTH:
+        return False
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id == "object":
+            continue
+        if isinstance(base, ast.Name) and base.id in ctx.classes:
+            if not _plain_local_class(ctx, base.id, depth + 1):
+                return False
+            continue
+        return False  # an imported base (``torch.optim.Optimizer``, another library's): perhaps an optimizer
+    return True
 
 
 def _key(ctx: ModuleContext, node: ast.AST) -> str:
