@@ -107,7 +107,7 @@ def random_transforms(ctx: ModuleContext, node: ast.AST, depth: int = _MAX_DEPTH
     and ``RandomChoice`` count as themselves. Anything else (a parameter, a call of another function, a
     conditional expression) contributes nothing.
     """
-    node = ctx.follow(node)
+    node = _entry(ctx, ctx.follow(node))
     if depth <= 0 or not isinstance(node, ast.Call):
         return []
     name = _transform_class(ctx, node.func)
@@ -126,6 +126,20 @@ def random_transforms(ctx: ModuleContext, node: ast.AST, depth: int = _MAX_DEPTH
             if random not in found:
                 found.append(random)
     return found
+
+
+def _entry(ctx: ModuleContext, node: ast.AST) -> ast.AST:
+    """``data_transforms["train"]``: the entry of a dict literal bound once, under a constant key."""
+    if not isinstance(node, ast.Subscript):
+        return node
+    table = ctx.follow(node.value)
+    known, key = ctx.constant(node.slice)
+    if not (known and isinstance(table, ast.Dict)):
+        return node
+    for entry_key, value in zip(table.keys, table.values):
+        if isinstance(entry_key, ast.Constant) and entry_key.value == key:
+            return ctx.follow(value)
+    return node
 
 
 def _certain(ctx: ModuleContext, call: ast.Call, name: str) -> bool:
@@ -238,12 +252,16 @@ def _evaluation_sites(ctx: ModuleContext, dataset: ast.Call) -> List[Tuple[ast.A
     """
     names = [name for name in target_names(ctx, dataset) if name]
     function = ctx.enclosing_function(dataset)
-    if any(says_train(name) for name in names) or (function is not None and function.name == "train_dataloader"):
+    if function is not None and function.name == "train_dataloader":
         return []
     consumers = ctx.memo(_consumers).get(dataset, [])
     loaders = [c for c in consumers if ctx.imports.resolve(c.func) == DATALOADER]
     if any(loader_split(ctx, loader, dataset) == TRAINING for loader in loaders):
         return []  # read by a training loader too: the augmentation is meant for it
+    wrappers = [(wrapper, split) for wrapper in consumers for split in [_wrapper_split(ctx, wrapper)] if split]
+    if any(says_train(name) for name in names):
+        # training data, except the evaluation part split off it: ``_, valid = random_split(train_set, ...)``
+        return wrappers
     split = evaluation_split(ctx, dataset, dataset)
     if split:
         return [(dataset, split)]
@@ -251,7 +269,7 @@ def _evaluation_sites(ctx: ModuleContext, dataset: ast.Call) -> List[Tuple[ast.A
         split = evaluation_split(ctx, loader, dataset)
         if split:
             return [(dataset, split)]
-    return [(wrapper, split) for wrapper in consumers for split in [_wrapper_split(ctx, wrapper)] if split]
+    return wrappers
 
 
 def _wrapper_split(ctx: ModuleContext, wrapper: ast.Call) -> Optional[str]:
