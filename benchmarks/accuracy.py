@@ -8,9 +8,14 @@ right / reported outside and inside test folders, the findings the judged set lo
 against recall), and the findings with no verdict yet (to be judged and added).
 
     python benchmarks/accuracy.py --corpus /path/to/checkouts [--json out.json]
+    python benchmarks/accuracy.py --corpus /path/to/others --set training-bugs   # the second corpus
 
 ``--corpus`` holds one folder per repository, named as in the verdicts' ``repo`` field with ``/``
-replaced by ``+`` (``pytorch+examples``).
+replaced by ``+`` (``pytorch+examples``). ``--set`` picks the corpus and its verdicts:
+``tuning`` (``accuracy_corpus.json`` / ``accuracy_verdicts.jsonl``, the default) or ``training-bugs``
+(``accuracy_training_bugs_corpus.json`` / ``accuracy_training_bugs_verdicts.jsonl``: tutorial, course
+and GAN repositories chosen for the LA104 / LA303 / LA501 / LA502 / LA503 mistakes, whose notebooks
+``benchmarks/notebooks.py`` writes out as ``.py`` first).
 """
 from __future__ import annotations
 
@@ -25,8 +30,11 @@ from pathlib import Path
 from lightning_advisor.static.dataloaders import is_test_file as in_tests  # the plugin's own notion of a test file
 
 HERE = Path(__file__).resolve().parent
-VERDICTS = HERE / "data" / "accuracy_verdicts.jsonl"
-CORPUS = HERE / "data" / "accuracy_corpus.json"
+SETS = {
+    "tuning": (HERE / "data" / "accuracy_corpus.json", HERE / "data" / "accuracy_verdicts.jsonl"),
+    "training-bugs": (HERE / "data" / "accuracy_training_bugs_corpus.json",
+                      HERE / "data" / "accuracy_training_bugs_verdicts.jsonl"),
+}
 _LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>LA\d{3}) (?P<text>.*)$")
 
 
@@ -46,11 +54,14 @@ def lint(root: Path, paths):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True, help="folder with one checkout per repository")
-    parser.add_argument("--verdicts", type=Path, default=VERDICTS)
+    parser.add_argument("--set", choices=sorted(SETS), default="tuning", help="which corpus (default: tuning)")
+    parser.add_argument("--verdicts", type=Path, help="the verdicts (default: the set's)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
+    corpus_file, default_verdicts = SETS[args.set]
+    args.verdicts = args.verdicts or default_verdicts
 
-    repos = json.loads(CORPUS.read_text())
+    repos = json.loads(corpus_file.read_text())
     verdicts = {}
     for line in args.verdicts.read_text().splitlines():
         v = json.loads(line)

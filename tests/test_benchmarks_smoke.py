@@ -121,3 +121,23 @@ def test_lightning_suite_comparison_lists_each_difference(tmp_path):
     compared = json.loads(out.read_text())
     assert [d["test"] for d in compared["different"]] == ["t::b"]
     assert compared["counts"]["with"] == {"passed": 1, "failed": 1, "skipped": 1}
+
+
+def test_notebooks_are_written_out_for_the_accuracy_corpus(tmp_path):
+    """``benchmarks/notebooks.py``: code cells in order, magic and shell lines out, a taken name left alone."""
+    cells = [
+        {"cell_type": "markdown", "source": ["# Title"]},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "import torch\n", "!pip install x\n"]},
+        {"cell_type": "code", "source": "x = torch.zeros(2)\nprint('%d items' % len(x))"},
+    ]
+    (tmp_path / "demo.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4}))
+    (tmp_path / "kept.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4}))
+    (tmp_path / "kept.py").write_text("# the repository's own file\n")
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "notebooks.py"), str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo.py").read_text() == "import torch\n\nx = torch.zeros(2)\nprint('%d items' % len(x))\n"
+    assert (tmp_path / "kept.py").read_text() == "# the repository's own file\n"
+    assert not (tmp_path / "broken.py").exists()
+    assert "1 written; name taken: ['kept.ipynb']; unreadable: ['broken.ipynb']" in result.stdout

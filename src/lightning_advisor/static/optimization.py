@@ -29,7 +29,7 @@ from lightning_advisor.syntax import dotted_name, last_name, loop_runs_once
 from lightning_advisor.vocabulary import MODULE
 
 _OPTIMIZER_WORDS = frozenset({"opt", "opts", "optim", "optimizer", "optimizers", "optimiser", "optimisers"})
-_NOT_OPTIMIZER_WORDS = frozenset({"scheduler", "schedulers", "sched", "lr", "scaler", "warmup", "swa"})
+_NOT_OPTIMIZER_WORDS = frozenset({"scheduler", "schedulers", "sched", "lr", "scaler", "warmup", "swa", "ema"})
 _SCALER_WORDS = frozenset({"scaler"})
 _SCALERS = frozenset({"torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.cuda.amp.grad_scaler.GradScaler",
                       "torch.amp.grad_scaler.GradScaler"})
