@@ -2,7 +2,8 @@
 
 An evaluation loop is a ``for`` loop over a DataLoader-like iterable whose body
 calls a model and never trains (no ``backward()``, optimizer ``step()``,
-``zero_grad()`` or ``.train()``). It is reported at its ``for`` line when
+``zero_grad()`` or ``.train()``, and no loss gathered from the model's outputs
+that is backpropagated after the loop). It is reported at its ``for`` line when
 
 * LA301: nothing in sight puts the model in eval mode (``.eval()`` or
   ``.train(False)``);
@@ -13,7 +14,8 @@ Both stay quiet whenever the code cannot know: inside Lightning's evaluation
 hooks (Lightning switches modes itself), under a ``with`` of the user's own
 context manager, in a ``@torch.no_grad()`` helper (its caller manages the
 mode), or in a function whose every call in the module is made in eval mode /
-without grad.
+without grad. A loop that only looks at its outputs' shapes is a demo, and a
+model that is a plain object of the module (no ``nn.Module``) has no eval mode.
 
 Names decide what is a loader and what is a model (see :func:`is_loader_name`
 and :func:`is_model_name`), helped by single assignments and annotations.
@@ -242,6 +244,136 @@ def _trains(ctx: ModuleContext, loop: ast.AST) -> bool:
     return False
 
 
+_BACKWARD_CALLS = ("backward", "manual_backward", "grad")
+_COLLECTING_METHODS = {"append", "extend", "insert", "add_"}
+_BINDING_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+
+
+def _model_outputs(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) -> Set[str]:
+    """Names (``loss``, ``self.total``) the loop body binds or collects from its model calls' outputs."""
+    model_calls = {m.call for m in calls}
+    statements = sorted(
+        (n for n in _body_nodes(loop, _is_nested_scope) if isinstance(n, _BINDING_STATEMENTS)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    outputs: Set[str] = set()
+
+    def derived(value: Optional[ast.AST]) -> bool:
+        return value is not None and any(
+            node in model_calls or (isinstance(node, (ast.Name, ast.Attribute)) and dotted_name(node) in outputs)
+            for node in ast.walk(value)
+        )
+
+    for _ in range(2):  # a second pass for names carried over from the previous batch
+        for statement in statements:
+            if isinstance(statement, ast.Expr):
+                call = statement.value
+                if (
+                    isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in _COLLECTING_METHODS and any(derived(a) for a in call.args)
+                ):
+                    outputs.add(dotted_name(call.func.value) or "")
+                continue
+            if not derived(statement.value):
+                continue
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+                        bound = node.value if isinstance(node, ast.Subscript) else node
+                        outputs.add(dotted_name(bound) or "")
+    outputs.discard("")
+    return outputs
+
+
+def _backpropagated_after(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) -> bool:
+    """The loop gathers a loss from its model calls that is backpropagated after it: a training pass.
+
+    ``for data in loader: kl_loss += model(data)`` then ``kl_loss.backward()``, ``scaler.scale(loss).backward()``,
+    ``self.manual_backward(loss)`` or ``torch.autograd.grad(loss, ...)``, later in the same function.
+    """
+    facts = _facts(ctx)
+    sites = [
+        call for name in _BACKWARD_CALLS for call in facts.calls_by_name.get(name, ())
+        if (call.lineno, call.col_offset) > (loop.end_lineno, loop.end_col_offset)
+    ]
+    if not sites:
+        return False
+    outputs = _model_outputs(ctx, loop, calls)
+    if not outputs:
+        return False
+    scope = ctx.scope_of(loop)
+    for call in sites:
+        if last_name(call.func) == "grad" and ctx.imports.qualname(call.func) not in _GRAD_API:
+            continue
+        if ctx.scope_of(call) is not scope or _in_later_loop(ctx, call, loop, scope):
+            continue
+        operands = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+        operands += call.args[:1] if last_name(call.func) == "grad" else call.args
+        for operand in operands:
+            if any(
+                isinstance(node, (ast.Name, ast.Attribute)) and dotted_name(node) in outputs
+                for node in ast.walk(operand)
+            ):
+                return True
+    return False
+
+
+def _in_later_loop(ctx: ModuleContext, node: ast.AST, loop: ast.AST, scope: ast.AST) -> bool:
+    """``node`` runs in a loop that starts after ``loop``: a training loop of its own, with its own losses."""
+    for parent in ctx.ancestors(node):
+        if parent is scope:
+            return False
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and parent.lineno > loop.end_lineno:
+            return True
+    return False
+
+
+_SHAPE_ATTRIBUTES = {"shape", "ndim"}
+_SHAPE_METHODS = {"size", "dim", "ndimension"}
+
+
+def _shape_use(ctx: ModuleContext, node: ast.AST) -> bool:
+    """``node.shape``, ``node.size(0)``, ``node.dim()``, ``len(node)``."""
+    parent = ctx.parents.get(node)
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        if parent.attr in _SHAPE_ATTRIBUTES:
+            return True
+        grandparent = ctx.parents.get(parent)
+        return parent.attr in _SHAPE_METHODS and isinstance(grandparent, ast.Call) and grandparent.func is parent
+    return (
+        isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "len"
+        and "len" not in ctx.imports.names and node in parent.args
+    )
+
+
+def _shape_demo(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) -> bool:
+    """The model's outputs are used only for their shape (``print(output.size())``): a demo, not evaluation."""
+    names: Set[str] = set()
+    shapes = False
+    for model_call in calls:
+        call = model_call.call
+        parent = ctx.parents.get(call)
+        if _shape_use(ctx, call):
+            shapes = True
+        elif isinstance(parent, ast.Assign) and parent.value is call:
+            for target in parent.targets:
+                elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+                for element in elements:
+                    element = element.value if isinstance(element, ast.Starred) else element
+                    if not isinstance(element, ast.Name):
+                        return False
+                    names.add(element.id)
+        else:
+            return False
+    for node in _body_nodes(loop, lambda n: False):
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+            if not _shape_use(ctx, node):
+                return False
+            shapes = True
+    return shapes
+
+
 def _walk_all(nodes: List[ast.AST]) -> Iterator[ast.AST]:
     for node in nodes:
         yield from ast.walk(node)
@@ -353,6 +485,138 @@ def _base_is_model(name: Optional[str]) -> bool:
     return bool(name) and (name.endswith("Module") or is_model_name(name[0].lower() + name[1:]))
 
 
+# -- models that are plain objects --------------------------------------------------------------
+# A from-scratch model (``class MultilayerPerceptron():`` holding bare tensors) is no ``nn.Module``: it has
+# no training mode and no ``eval()``. A class is taken for one only when everything in it is in sight.
+_PLAIN, _NOT_PLAIN, _UNKNOWN = "plain", "not plain", "unknown"
+_TENSOR_CLASSES = {"Parameter", "UninitializedParameter", "UninitializedBuffer"}  # torch.nn names, not modules
+_MODEL_MAKERS = {"from_pretrained", "load_from_checkpoint"}
+# Packages whose callables never return a torch model.
+_NON_MODEL_PACKAGES = {
+    "builtins", "numpy", "matplotlib", "pandas", "scipy", "sklearn", "PIL", "seaborn", "cv2", "math", "random",
+    "json", "pickle", "csv", "argparse", "collections", "itertools", "functools", "copy", "datetime", "glob",
+    "shutil", "re", "typing", "dataclasses", "IPython", "requests", "urllib", "gzip", "struct",
+}
+
+
+def _builds_model(qualname: str) -> bool:
+    """Calling ``qualname`` may return a torch model (a layer, a loaded or user-built model)."""
+    if qualname in _MODEL_LOADERS or qualname.startswith(_MODEL_FACTORIES):
+        return True
+    name = qualname.rpartition(".")[2]
+    if qualname.startswith("torch.nn."):
+        return name[:1].isupper() and name not in _TENSOR_CLASSES and not name.endswith("Loss")
+    if qualname.split(".", 1)[0] in _KNOWN_PACKAGES | _NON_MODEL_PACKAGES:
+        return False
+    # The user's own imports, and other libraries: a class or a model builder may return a model.
+    return name[:1].isupper() or is_model_name(name) or bool({"model", "net"}.intersection(_words(name)))
+
+
+def _is_plain_class(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
+    """A class of this module that is no ``nn.Module``: it derives from nothing, ``object`` or such classes.
+
+    Its methods must hold no model either: no ``torch.nn`` layer, no loaded or imported model, no call of a
+    callable it was handed (``self.model(x)``), no ``eval`` / ``train`` method of its own.
+    """
+    cache = _facts(ctx).plain_classes
+    if cls not in cache:
+        cache[cls] = False  # a cycle of bases, or a class that builds itself: not known to be plain
+        cache[cls] = _plain_class(ctx, cls)
+    return cache[cls]
+
+
+def _plain_class(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
+    if cls.keywords or ctx.lightning_kind(cls):
+        return False
+    decorators = (d.func if isinstance(d, ast.Call) else d for d in cls.decorator_list)
+    if any(ctx.imports.qualname(d) != "dataclasses.dataclass" for d in decorators):
+        return False  # a decorator may make it anything
+    methods = {s.name for s in cls.body if isinstance(s, FunctionNode)}
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id == "object" and base.id not in ctx.classes:
+            continue
+        if not (isinstance(base, ast.Name) and base.id in ctx.classes and _is_plain_class(ctx, ctx.classes[base.id])):
+            return False
+        methods.update(s.name for s in ctx.classes[base.id].body if isinstance(s, FunctionNode))
+    if methods & {"eval", "train"}:
+        return False
+    return not any(isinstance(node, ast.Call) and _may_call_model(ctx, node, methods) for node in ast.walk(cls))
+
+
+def _may_call_model(ctx: ModuleContext, call: ast.Call, methods: Set[str]) -> bool:
+    """A call in a plain class's body that may build or run a torch model."""
+    func = call.func
+    if last_name(func) in _MODEL_MAKERS or last_name(func) == "forward":
+        return True
+    if isinstance(func, ast.Name) and func.id in ctx.classes:
+        return not _is_plain_class(ctx, ctx.classes[func.id])
+    qualname = ctx.imports.qualname(func)
+    if qualname is not None:
+        return _builds_model(qualname)
+    if isinstance(func, ast.Name):
+        return is_model_name(func.id)
+    if isinstance(func, ast.Attribute):
+        receiver = dotted_name(func.value)
+        if receiver == "self":
+            return func.attr not in methods  # ``self.layer(x)``: a callable it holds
+        parts = receiver.split(".") if receiver else []
+        return any(is_model_name(part) for part in parts if part != "self") or is_model_name(func.attr)
+    return True  # ``self.layers[i](x)``, ``make()(x)``
+
+
+def _object_kind(ctx: ModuleContext, node: ast.AST) -> Tuple[str, ast.AST]:
+    """Whether ``node`` stands for an instance of a plain class, and the expression it was followed to."""
+    value = _construction(ctx, node)
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return _UNKNOWN, value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ctx.classes:
+        return (_PLAIN if _is_plain_class(ctx, ctx.classes[value.func.id]) else _NOT_PLAIN), value
+    return _NOT_PLAIN, value
+
+
+def _parameter_kind(ctx: ModuleContext, name: ast.Name) -> str:
+    """A parameter of a module-level function: what every call of that function in the module passes.
+
+    The same call sites as :func:`_callers_cover`; a call that passes another function's parameter is unknown.
+    """
+    function = ctx.enclosing_function(name)
+    if function is None or ctx.functions.get(function.name) is not function:
+        return _UNKNOWN
+    positional = [a.arg for a in function.args.posonlyargs + function.args.args]
+    if name.id not in positional + [a.arg for a in function.args.kwonlyargs]:
+        return _UNKNOWN
+    if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(function)):
+        return _UNKNOWN  # rebound inside the function
+    position = positional.index(name.id) if name.id in positional else None
+    kinds = set()
+    for site in _facts(ctx).calls_by_name.get(function.name, ()):
+        if not isinstance(site.func, ast.Name) or function in _enclosing_functions(ctx, site):
+            continue
+        arg = ctx.argument(site, name.id, position)
+        if arg is None:
+            return _UNKNOWN  # a default, or ``*args``
+        kinds.add(_object_kind(ctx, arg)[0])
+    if _NOT_PLAIN in kinds:
+        return _NOT_PLAIN
+    return _PLAIN if kinds == {_PLAIN} else _UNKNOWN
+
+
+def _model_object(ctx: ModuleContext, model_call: "ModelCall") -> str:
+    """``_PLAIN`` when the model called is an instance of a plain class, as far as the module shows."""
+    call = model_call.call
+    if model_call.model == "self":
+        method = ctx.method_of(call)
+        return _PLAIN if method is not None and _is_plain_class(ctx, method[0]) else _NOT_PLAIN
+    func = call.func
+    target = func.value if isinstance(func, ast.Attribute) and func.attr == "forward" else func
+    kind, value = _object_kind(ctx, target)
+    if kind == _UNKNOWN and isinstance(value, ast.Name):
+        kind = _parameter_kind(ctx, value)
+    if kind == _UNKNOWN and _facts(ctx).only_plain_models():
+        kind = _PLAIN  # whatever was passed in, the module has no other kind of model to pass
+    return kind
+
+
 def _model_calls(ctx: ModuleContext, loop: ast.AST) -> List[ModelCall]:
     """Model calls in the loop body, in source order; nested loader loops are their own candidates."""
 
@@ -400,6 +664,10 @@ class _ModuleFacts:
     """Module-wide facts the loops share, gathered in one pass over ``ctx.calls``."""
 
     def __init__(self, ctx: ModuleContext) -> None:
+        self._ctx = ctx
+        self.plain_classes: Dict[ast.ClassDef, bool] = {}  # filled by _is_plain_class
+        self._only_plain_models: Optional[bool] = None
+        self._grad_free: Optional[bool] = None
         self.calls_by_name: Dict[str, List[ast.Call]] = {}
         self.first_eval_line: Optional[int] = None
         self.scopes_with_eval: Set[ast.AST] = set()  # functions and classes calling .eval()
@@ -424,6 +692,40 @@ class _ModuleFacts:
     def mode_set_before(self, line: int) -> bool:
         """Some ``.eval()`` runs at or before ``line``, anywhere in the module."""
         return self.first_eval_line is not None and self.first_eval_line <= line
+
+    def only_plain_models(self) -> bool:
+        """The module's model classes are all plain ones, and it builds, loads or imports no other model."""
+        if self._only_plain_models is None:
+            ctx = self._ctx
+            models = [cls for cls in ctx.classes.values() if _is_module_class(ctx, cls)]
+            self._only_plain_models = (
+                bool(models)
+                and all(_is_plain_class(ctx, cls) for cls in models)
+                and not any(self._may_build_model(call) for call in ctx.calls)
+            )
+        return self._only_plain_models
+
+    def _may_build_model(self, call: ast.Call) -> bool:
+        if last_name(call.func) in _MODEL_MAKERS:
+            return True
+        if isinstance(call.func, ast.Name) and call.func.id in self._ctx.classes:
+            return False  # the module's own classes: judged by only_plain_models
+        qualname = self._ctx.imports.qualname(call.func)
+        return qualname is not None and _builds_model(qualname)
+
+    def grad_free(self) -> bool:
+        """No tensor of the module asks for grad: no ``requires_grad``, no ``nn.Parameter``, no torch model.
+
+        Then a plain model's forward records no graph, and autograd being on costs nothing.
+        """
+        if self._grad_free is None:
+            lines = self._ctx.lines
+            self._grad_free = (
+                lines is not None
+                and self.only_plain_models()
+                and not any("requires_grad" in line or "Parameter" in line for line in lines)
+            )
+        return self._grad_free
 
 
 def _facts(ctx: ModuleContext) -> _ModuleFacts:
@@ -517,16 +819,22 @@ def _candidates(ctx: ModuleContext):
 
 def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Diagnostic]:
     calls = _model_calls(ctx, loop)
-    if not calls or _trains(ctx, loop):
+    if not calls or _trains(ctx, loop) or _backpropagated_after(ctx, loop, calls) or _shape_demo(ctx, loop, calls):
         return
+    facts = _facts(ctx)
     # Autograd is off for the whole process, or the loop needs gradients (saliency, attacks).
-    grad_decided = _facts(ctx).grad_off_globally or _wants_grad(ctx, loop)
+    grad_decided = facts.grad_off_globally or _wants_grad(ctx, loop)
     untracked_mode = untracked_grad = None
     for model_call in calls:
         coverage = coverage_at(ctx, model_call.call, model_call.model)
-        if not coverage.mode and untracked_mode is None and not _starts_in_eval_mode(ctx, model_call.call):
+        mode = not coverage.mode and untracked_mode is None and not _starts_in_eval_mode(ctx, model_call.call)
+        grad = not coverage.grad and not grad_decided and untracked_grad is None
+        if (mode or grad) and _model_object(ctx, model_call) == _PLAIN:
+            # A plain object has no eval(); it records a graph only if some tensor asks for grad.
+            mode, grad = False, grad and not facts.grad_free()
+        if mode:
             untracked_mode = model_call
-        if not coverage.grad and not grad_decided and untracked_grad is None:
+        if grad:
             untracked_grad = model_call
     if untracked_mode is None and untracked_grad is None:
         return
