@@ -7,6 +7,7 @@ is a dict built in sight and names followed to their single assignment.
 from __future__ import annotations
 
 import ast
+import builtins
 from typing import Dict, Iterator, List, Optional
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
@@ -42,14 +43,18 @@ def candidates(ctx: ModuleContext) -> Iterator[ast.Call]:
 
 def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Diagnostic]:
     configurations = _configurations(ctx, call)
-    # a loader read once (a sample batch, the whole set in one batch) has no order worth keeping
-    how = None if _used_once(ctx, call) else next(filter(None, map(lambda a: _shuffles(ctx, a), configurations)), None)
+    read = batches_read(ctx, call)
+    # a loader read once (a sample batch, the whole set in one batch) has no order worth keeping; one nothing
+    # reads yet is still reported: whoever evaluates with it gets shuffled batches
+    how = None if read == ONE else next(filter(None, map(lambda a: _shuffles(ctx, a), configurations)), None)
     if how is not None:
         split = evaluation_split(ctx, call, configurations[0].get("dataset"))
         if split is not None:
             yield Diagnostic(call, "LA101", {"split": split, "how": how})
+    if read is not None:
+        return  # read once, or by nothing: no workers to keep busy
     # too few workers in every configuration the code can run with
-    counts = [_too_few_workers(ctx, call, arguments, options.min_workers) for arguments in configurations]
+    counts = [_too_few_workers(ctx, arguments, options.min_workers) for arguments in configurations]
     if None not in counts:
         split = loader_split(ctx, call, configurations[0].get("dataset"))
         loader = f"{split} DataLoader" if split else "DataLoader"
@@ -304,7 +309,7 @@ def _split_of_constructor(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
 
 
 # -- LA102 -------------------------------------------------------------------------------
-def _too_few_workers(ctx: ModuleContext, call, arguments: Dict[str, ast.AST], minimum: int) -> Optional[int]:
+def _too_few_workers(ctx: ModuleContext, arguments: Dict[str, ast.AST], minimum: int) -> Optional[int]:
     """The constant worker count when it is below ``minimum`` and loading is real work; else None."""
     if "num_workers" in arguments:
         known, workers = ctx.constant(arguments["num_workers"])
@@ -314,7 +319,7 @@ def _too_few_workers(ctx: ModuleContext, call, arguments: Dict[str, ast.AST], mi
         return None  # an opaque ``**kwargs`` may carry num_workers
     else:
         workers = 0
-    if workers >= minimum or "dataset" not in arguments or is_test_file(ctx.filename) or _used_once(ctx, call):
+    if workers >= minimum or "dataset" not in arguments or is_test_file(ctx.filename):
         return None
     return workers if loading_does_work(ctx, arguments["dataset"]) else None
 
@@ -424,34 +429,331 @@ def _dataset_class_does_work(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
     return any(isinstance(n, ast.Call) and last_name(n.func) in _LOADING_CALLS for n in ast.walk(getitem))
 
 
-def _used_once(ctx: ModuleContext, call: ast.Call) -> bool:
-    """One batch is read, where worker processes would cost more than they save.
+ONE, NONE = "one batch", "no batch"  # what batches_read finds
 
-    ``next(iter(DataLoader(...)))``, ``for batch in DataLoader(...): ...; break``, or a name bound to the
-    loader that is only ever used so.
+
+def batches_read(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
+    """``ONE`` when one batch is read, ``NONE`` when nothing reads the loader, None otherwise (or unknown).
+
+    One: ``next(iter(DataLoader(...)))``, ``for batch in DataLoader(...): ...; break``, or a name bound to the
+    loader that is only ever used so (also through ``it = iter(loader)``, then ``next(it)`` or ``it.next()``).
+    A name bound to several loaders in a row is judged, for each binding, by the reads that see it
+    (:func:`_reads_of`). ``NONE``: a binding nothing reads, nor can another module (:func:`_feeds_nothing`).
     """
     if _reads_one_batch(ctx, call):
-        return True
-    parent = ctx.parents.get(call)
-    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
-        return False
-    name = parent.targets[0].id
-    uses = [
-        node for node in ast.walk(ctx.scope_of(call))
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
-    ]
-    return bool(uses) and all(_reads_one_batch(ctx, use) for use in uses)
+        return ONE
+    target = _assigned_name(ctx, call)
+    if target is None:
+        return None
+    scope = ctx.scope_of(target)
+    loads = _loads_under(ctx, target.id, scope)
+    if loads and all(_reads_one_batch(ctx, load) for load in loads):
+        return ONE  # every read of the name, whichever binding it sees, takes one batch
+    seen = _reads_of(ctx, target, scope, loads)
+    if seen is None:
+        return None
+    reads, last = seen
+    if reads:
+        return ONE if all(_reads_one_batch(ctx, read) for read in reads) else None
+    return NONE if _feeds_nothing(ctx, target, scope, last) else None
 
 
 def _reads_one_batch(ctx: ModuleContext, loader: ast.AST) -> bool:
+    """``loader`` (the call, or a read of a name bound to it) gives one batch: ``next(iter(loader))``, a
+    ``for`` loop over it that always breaks on its first pass, or ``it = iter(loader)`` with ``it`` only
+    read by ``next(it)`` / ``it.next()`` outside loops."""
     parent = ctx.parents.get(loader)
     if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is loader:
         return loop_runs_once(parent)
-    grandparent = ctx.parents.get(parent) if parent is not None else None
-    return (
-        isinstance(parent, ast.Call) and last_name(parent.func) == "iter"
-        and isinstance(grandparent, ast.Call) and last_name(grandparent.func) == "next"
-    )
+    iterator = _iterator_of(ctx, loader, parent)
+    if iterator is None:
+        return False
+    if _takes_next(ctx, iterator):
+        return True
+    target = _assigned_name(ctx, iterator)
+    if target is None:
+        return False
+    scope = ctx.scope_of(target)
+    loads = _loads_under(ctx, target.id, scope)
+    if loads and all(_takes_one_next(ctx, load, scope) for load in loads):
+        return True
+    seen = _reads_of(ctx, target, scope, loads)
+    return seen is not None and all(_takes_one_next(ctx, read, scope) for read in seen[0])
+
+
+def _iterator_of(ctx: ModuleContext, loader: ast.AST, parent: Optional[ast.AST]) -> Optional[ast.Call]:
+    """The ``iter(loader)`` or ``loader.__iter__()`` call around ``loader``, if that is its parent."""
+    if isinstance(parent, ast.Call) and last_name(parent.func) == "iter" and parent.args[:1] == [loader]:
+        return parent
+    if isinstance(parent, ast.Attribute) and parent.attr == "__iter__":
+        call = ctx.parents.get(parent)
+        if isinstance(call, ast.Call) and call.func is parent and not call.args:
+            return call
+    return None
+
+
+def _takes_next(ctx: ModuleContext, iterator: ast.AST) -> bool:
+    """``next(iterator)``, ``iterator.next()`` (the old Python 2 spelling) or ``iterator.__next__()``."""
+    parent = ctx.parents.get(iterator)
+    if isinstance(parent, ast.Call):
+        return last_name(parent.func) == "next" and parent.args[:1] == [iterator]
+    if isinstance(parent, ast.Attribute) and parent.attr in ("next", "__next__"):
+        call = ctx.parents.get(parent)
+        return isinstance(call, ast.Call) and call.func is parent and not call.args
+    return False
+
+
+# Between a read and its scope: a loop, a comprehension or a function may take ``next()`` many times.
+_REPEATS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+            *FunctionNode, ast.Lambda)
+
+
+def _takes_one_next(ctx: ModuleContext, read: ast.Name, scope: ast.AST) -> bool:
+    """A read of an iterator's name that takes one item, and not in a loop, comprehension or nested function."""
+    if not _takes_next(ctx, read):
+        return False
+    for parent in ctx.ancestors(read):
+        if parent is scope:
+            return True
+        if isinstance(parent, _REPEATS):
+            return False
+    return True
+
+
+def _assigned_name(ctx: ModuleContext, value: ast.AST) -> Optional[ast.Name]:
+    """The name ``value`` is stored under by ``name = value`` (one plain name, no chain, no unpacking)."""
+    parent = ctx.parents.get(value)
+    if (
+        isinstance(parent, ast.Assign) and parent.value is value and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return parent.targets[0]
+    return None
+
+
+class _Names:
+    """Module-wide facts about names, computed once (``ctx.memo``) from the nodes the context walk recorded.
+
+    ``by_id``: every ``Name`` node (read, bound or deleted), by identifier. ``bound_otherwise``: names
+    also bound by something else than a plain name (``def``, ``class``, ``import``, ``except ... as``,
+    ``global`` / ``nonlocal``, ``match`` captures). ``strings``: identifiers spelled as string
+    constants (``__all__``, ``globals()["x"]``). ``dynamic``: the module reads names by ``globals()``,
+    ``locals()``, ``vars()``, ``eval`` or ``exec``. ``script``: at module level, a statement is a loop
+    or a call of one of the module's own functions (see :func:`_is_script`). ``orphan_iterated``: the
+    module loops over (or passes to ``enumerate``, ``iter``, ``len``...) a name it never binds, as a
+    misspelled loader name would be (``dataloader = ...``, then ``for batch in mnist_loader``).
+    """
+
+    __slots__ = ("by_id", "bound_otherwise", "strings", "dynamic", "script", "orphan_iterated")
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.by_id: Dict[str, List[ast.Name]] = {}
+        self.bound_otherwise = set()
+        self.strings = set()
+        by_id, bound_otherwise, strings = self.by_id, self.bound_otherwise, self.strings
+        parameters = set()
+        for node in ctx.parents:
+            kind = type(node)
+            if kind is ast.Name:
+                by_id.setdefault(node.id, []).append(node)
+            elif kind is ast.arg:
+                parameters.add(node.arg)
+            elif kind is ast.Constant:
+                if type(node.value) is str and node.value.isidentifier():
+                    strings.add(node.value)
+            elif kind in _NAMED_BINDERS:
+                name = getattr(node, _NAMED_BINDERS[kind])
+                if name:
+                    bound_otherwise.add(name)
+            elif kind in (ast.Global, ast.Nonlocal):
+                bound_otherwise.update(node.names)
+        for statement in ctx.import_statements:
+            for alias in statement.names:
+                bound_otherwise.add(alias.asname or alias.name.split(".")[0])
+        self.dynamic = any(_reads_names_dynamically(call) for call in ctx.calls)
+        self.script = _is_script(ctx)
+        self.orphan_iterated = any(
+            _iterated(ctx, node)
+            for name, nodes in by_id.items()
+            if name not in bound_otherwise and name not in parameters and name not in _PREDEFINED
+            and all(isinstance(node.ctx, ast.Load) for node in nodes)
+            for node in nodes
+        )
+
+
+# Names a module or a notebook reads without binding them.
+_PREDEFINED = frozenset(dir(builtins)) | {
+    "__file__", "__builtins__", "__path__", "__annotations__", "get_ipython", "display", "In", "Out",
+}
+_TAKES_ITERABLE = frozenset({"enumerate", "iter", "next", "len", "zip"})
+
+
+def _iterated(ctx: ModuleContext, node: ast.Name) -> bool:
+    """``for x in node``, ``[... for x in node]``, ``enumerate(node)``, ``len(node)``..."""
+    parent = ctx.parents.get(node)
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return parent.iter is node
+    return isinstance(parent, ast.Call) and last_name(parent.func) in _TAKES_ITERABLE and node in parent.args
+
+
+_NAMED_BINDERS = {
+    ast.FunctionDef: "name", ast.AsyncFunctionDef: "name", ast.ClassDef: "name", ast.ExceptHandler: "name",
+    **({ast.MatchAs: "name", ast.MatchStar: "name", ast.MatchMapping: "rest"} if hasattr(ast, "MatchAs") else {}),
+}
+
+
+def _reads_names_dynamically(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Name):
+        return False
+    return func.id in ("globals", "locals", "eval", "exec") or (func.id == "vars" and not call.args)
+
+
+def _is_script(ctx: ModuleContext) -> bool:
+    """The module runs work when executed: at its top level, a ``for`` / ``while`` loop, or a call of one of
+    its own functions as a statement (a notebook, a tutorial script). Its names are hardly imported."""
+    for statement in ctx.tree.body:
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+            return True
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Name) and func.id in ctx.functions:
+                return True
+    return False
+
+
+def _read_in_comment(ctx: ModuleContext, name: str) -> bool:
+    """A whole-line comment is code that reads ``name``: a use switched off, not gone
+    (``# trainer.fit(model, train_loader)``, ``# for batch in train_loader:``). Unknown lines: assume so."""
+    if ctx.lines is None:
+        return True
+    for line in ctx.lines:
+        if name not in line:
+            continue
+        text = line.strip()
+        if not text.startswith("#"):
+            continue
+        code = text.lstrip("#").strip()
+        try:
+            tree = ast.parse(code + " pass" if code.endswith(":") else code)
+        except (SyntaxError, ValueError):
+            continue
+        if any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree)):
+            return True
+    return False
+
+
+def _position(node: ast.AST):
+    return node.lineno, node.col_offset
+
+
+def _end(node: ast.AST):
+    return node.end_lineno, node.end_col_offset
+
+
+def _loads_under(ctx: ModuleContext, name: str, scope: ast.AST) -> List[ast.Name]:
+    """Every read of ``name`` inside ``scope``, nested functions included (whatever binding they see)."""
+    nodes = ctx.memo(_Names).by_id.get(name, ())
+    return [
+        node for node in nodes
+        if isinstance(node.ctx, ast.Load) and (scope is ctx.tree or any(a is scope for a in ctx.ancestors(node)))
+    ]
+
+
+def _parameters(function: ast.AST) -> List[str]:
+    args = getattr(function, "args", None)
+    if args is None:
+        return []
+    named = args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
+    return [arg.arg for arg in named]
+
+
+def _reads_of(ctx: ModuleContext, target: ast.Name, scope: ast.AST, loads: List[ast.Name]):
+    """(the reads that see the binding made at ``target``, whether it is the scope's last binding of the
+    name), or None when that cannot be told.
+
+    Bound once in its scope: every read in the scope (``loads``). Bound several times: only when every
+    binding is a plain ``name = ...`` in one statement list (of the scope, or of ``if`` blocks in it),
+    and no read from a nested function sees the scope's name; then a binding's reads are those after it
+    and up to the end of the next binding (whose value may still read it), in source order.
+    """
+    names = ctx.memo(_Names)
+    nodes = names.by_id.get(target.id, ())
+    stores = [node for node in nodes if not isinstance(node.ctx, ast.Load) and ctx.scope_of(node) is scope]
+    if len(stores) == 1 and target.id not in _parameters(scope):
+        return loads, True
+    if target.id in names.bound_otherwise or target.id in _parameters(scope):
+        return None  # also bound by a ``def``, an import, a parameter, a ``global`` statement...
+    statements = []
+    for store in stores:
+        statement = ctx.parents.get(store)
+        if _assigned_name(ctx, getattr(statement, "value", None)) is not store:
+            return None  # unpacked, a loop target, ``del``, ``+=``, ``with ... as``...
+        statements.append(statement)
+    block = ctx.parents.get(statements[0])
+    if not all(ctx.parents.get(s) is block and _same_list(block, statements[0], s) for s in statements):
+        return None
+    for parent in [block, *ctx.ancestors(block)] if block is not scope else []:
+        if parent is scope:
+            break
+        if not isinstance(parent, ast.If):
+            return None  # a loop may run a later binding before an earlier read; a ``try`` may skip one
+    for load in loads:
+        if ctx.scope_of(load) is not scope and not _shadowed(ctx, load, scope, names):
+            return None  # a function reads the name when it is called: which binding it sees is unknown
+    statements.sort(key=_position)
+    index = next(i for i, s in enumerate(statements) if s is ctx.parents.get(target))
+    start = _end(statements[index])
+    stop = _end(statements[index + 1]) if index + 1 < len(statements) else None
+    reads = [
+        load for load in loads
+        if ctx.scope_of(load) is scope and start <= _position(load) and (stop is None or _position(load) < stop)
+    ]
+    return reads, stop is None
+
+
+def _same_list(block: ast.AST, first: ast.stmt, other: ast.stmt) -> bool:
+    """``first`` and ``other`` are in the same statement list of ``block`` (both in ``body``, or in ``orelse``)."""
+    for field in ("body", "orelse"):
+        statements = getattr(block, field, None)
+        if isinstance(statements, list) and first in statements:
+            return other in statements
+    return False
+
+
+def _shadowed(ctx: ModuleContext, load: ast.Name, scope: ast.AST, names: _Names) -> bool:
+    """``load`` sits in a function nested in ``scope`` that binds the name itself (a parameter, an assignment)."""
+    inner = ctx.scope_of(load)
+    while inner is not scope and inner is not ctx.tree:
+        if load.id in _parameters(inner) or any(
+            not isinstance(node.ctx, ast.Load) and ctx.scope_of(node) is inner for node in names.by_id[load.id]
+        ):
+            return True
+        inner = ctx.scope_of(inner)
+    return False
+
+
+def _feeds_nothing(ctx: ModuleContext, target: ast.Name, scope: ast.AST, last: bool) -> bool:
+    """Nothing reads the loader bound at ``target``: no read sees it, and no other module can.
+
+    Certain for a binding the same scope binds again before any read, and for a function's local name;
+    for the last binding of a module-level name, only in a script (:func:`_is_script`): a module of
+    definitions may have its loader imported elsewhere. Never when the name is spelled in a string
+    (``__all__``), declared ``global`` / ``nonlocal``, bound in a class body (read as an attribute), the
+    module reads names through ``globals()``, ``locals()``, ``vars()``, ``eval`` or ``exec``, it
+    iterates a name it never binds (perhaps this loader, misspelled), or commented-out code reads the name.
+    """
+    names = ctx.memo(_Names)
+    if target.id in names.strings or names.dynamic or names.orphan_iterated or _read_in_comment(ctx, target.id):
+        return False
+    for parent in ctx.ancestors(target):
+        if parent is scope:
+            break
+        if isinstance(parent, ast.ClassDef):
+            return False
+    if target.id in names.bound_otherwise:
+        return False  # a ``global`` statement, an import or a ``def`` of the same name: other readers may see it
+    return not last or scope is not ctx.tree or names.script
 
 
 CHECK = Check(codes=("LA101", "LA102"), candidates=candidates, examine=examine)
