@@ -57,6 +57,7 @@ class ModuleContext:
         self.lines = lines
         self.parents: Dict[ast.AST, ast.AST] = {}
         self.calls: List[ast.Call] = []
+        self.attributes: List[ast.Attribute] = []  # every ``x.name``, in source order
         self.import_statements: List[Union[ast.Import, ast.ImportFrom]] = []
         self.loops: List[Union[ast.For, ast.AsyncFor]] = []
         self.classes: Dict[str, ast.ClassDef] = {}
@@ -124,6 +125,9 @@ class ModuleContext:
 
     def _visit_call(self, node, scope, cls) -> None:
         self.calls.append(node)
+
+    def _visit_attribute(self, node, scope, cls) -> None:
+        self.attributes.append(node)
 
     def _visit_loop(self, node, scope, cls) -> None:
         self.loops.append(node)
@@ -472,6 +476,7 @@ class ModuleContext:
 
 _VISITORS = {
     ast.Call: ModuleContext._visit_call,
+    ast.Attribute: ModuleContext._visit_attribute,
     ast.For: ModuleContext._visit_loop,
     ast.AsyncFor: ModuleContext._visit_loop,
     ast.Assign: ModuleContext._visit_assign,

@@ -612,7 +612,7 @@ def _model_object(ctx: ModuleContext, model_call: "ModelCall") -> str:
     kind, value = _object_kind(ctx, target)
     if kind == _UNKNOWN and isinstance(value, ast.Name):
         kind = _parameter_kind(ctx, value)
-    if kind == _UNKNOWN and _facts(ctx).only_plain_models():
+    if kind == _UNKNOWN and _facts(ctx).only_plain_models(ctx):
         kind = _PLAIN  # whatever was passed in, the module has no other kind of model to pass
     return kind
 
@@ -664,7 +664,6 @@ class _ModuleFacts:
     """Module-wide facts the loops share, gathered in one pass over ``ctx.calls``."""
 
     def __init__(self, ctx: ModuleContext) -> None:
-        self._ctx = ctx
         self.plain_classes: Dict[ast.ClassDef, bool] = {}  # filled by _is_plain_class
         self._only_plain_models: Optional[bool] = None
         self._grad_free: Optional[bool] = None
@@ -693,39 +692,39 @@ class _ModuleFacts:
         """Some ``.eval()`` runs at or before ``line``, anywhere in the module."""
         return self.first_eval_line is not None and self.first_eval_line <= line
 
-    def only_plain_models(self) -> bool:
+    def only_plain_models(self, ctx: ModuleContext) -> bool:
         """The module's model classes are all plain ones, and it builds, loads or imports no other model."""
         if self._only_plain_models is None:
-            ctx = self._ctx
             models = [cls for cls in ctx.classes.values() if _is_module_class(ctx, cls)]
             self._only_plain_models = (
                 bool(models)
                 and all(_is_plain_class(ctx, cls) for cls in models)
-                and not any(self._may_build_model(call) for call in ctx.calls)
+                and not any(_may_build_model(ctx, call) for call in ctx.calls)
             )
         return self._only_plain_models
 
-    def _may_build_model(self, call: ast.Call) -> bool:
-        if last_name(call.func) in _MODEL_MAKERS:
-            return True
-        if isinstance(call.func, ast.Name) and call.func.id in self._ctx.classes:
-            return False  # the module's own classes: judged by only_plain_models
-        qualname = self._ctx.imports.qualname(call.func)
-        return qualname is not None and _builds_model(qualname)
-
-    def grad_free(self) -> bool:
+    def grad_free(self, ctx: ModuleContext) -> bool:
         """No tensor of the module asks for grad: no ``requires_grad``, no ``nn.Parameter``, no torch model.
 
         Then a plain model's forward records no graph, and autograd being on costs nothing.
         """
         if self._grad_free is None:
-            lines = self._ctx.lines
+            lines = ctx.lines
             self._grad_free = (
                 lines is not None
-                and self.only_plain_models()
+                and self.only_plain_models(ctx)
                 and not any("requires_grad" in line or "Parameter" in line for line in lines)
             )
         return self._grad_free
+
+
+def _may_build_model(ctx: ModuleContext, call: ast.Call) -> bool:
+    if last_name(call.func) in _MODEL_MAKERS:
+        return True
+    if isinstance(call.func, ast.Name) and call.func.id in ctx.classes:
+        return False  # the module's own classes: judged by only_plain_models
+    qualname = ctx.imports.qualname(call.func)
+    return qualname is not None and _builds_model(qualname)
 
 
 def _facts(ctx: ModuleContext) -> _ModuleFacts:
@@ -831,7 +830,7 @@ def _examine(ctx: ModuleContext, loop: ast.AST, options: Options) -> Iterator[Di
         grad = not coverage.grad and not grad_decided and untracked_grad is None
         if (mode or grad) and _model_object(ctx, model_call) == _PLAIN:
             # A plain object has no eval(); it records a graph only if some tensor asks for grad.
-            mode, grad = False, grad and not facts.grad_free()
+            mode, grad = False, grad and not facts.grad_free(ctx)
         if mode:
             untracked_mode = model_call
         if grad:

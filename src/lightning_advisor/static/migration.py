@@ -257,8 +257,8 @@ def _passed_to_trainer(ctx: ModuleContext, cls: ast.ClassDef, keyword: str) -> b
 
 def _member_candidates(ctx: ModuleContext) -> Iterator[ast.Attribute]:
     """``x.tune`` and the other removed Trainer members."""
-    for node in ctx.parents:
-        if type(node) is ast.Attribute and node.attr in _MEMBERS:
+    for node in ctx.attributes:
+        if node.attr in _MEMBERS:
             yield node
 
 
