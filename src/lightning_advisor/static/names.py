@@ -87,6 +87,7 @@ class ImportTable:
         own: Set[str] = set()  # defined here, or imported from two places: not resolved
         self._rebound: Set[str] = set()  # see shadow()
         self._is_shadowed: Optional[Callable[[], Optional[Callable[[ast.Name], bool]]]] = None
+        self._qualnames: Dict[ast.AST, Optional[str]] = {}  # by node: what qualname() said
         for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -124,6 +125,7 @@ class ImportTable:
         Where ``is_shadowed(name_node)`` says such a binding is in sight, the name is not the import.
         """
         self._rebound = self.names.keys() & set(bound)
+        self._qualnames.clear()
         # a weak reference: ``is_shadowed`` is a method of the module's context, which holds this table, and
         # a cycle would keep every file's context (its parents of every node) alive until the next collection
         self._is_shadowed = WeakMethod(is_shadowed) if hasattr(is_shadowed, "__self__") else lambda: is_shadowed
@@ -141,14 +143,22 @@ class ImportTable:
 
     def qualname(self, node: ast.AST) -> Optional[str]:
         """``tud.DataLoader`` -> ``torch.utils.data.DataLoader``; None when not from an import."""
+        try:
+            return self._qualnames[node]  # the checks ask about the same call's function again and again
+        except KeyError:
+            pass
         split = root_and_attributes(node)
         if split is None:
-            return None
-        root, attributes = split
-        base = self.names.get(root.id)
-        if base is None or (root.id in self._rebound and self._is_shadowed()(root)):
-            return None
-        return ".".join((base, *attributes))
+            found = None
+        else:
+            root, attributes = split
+            base = self.names.get(root.id)
+            if base is None or (root.id in self._rebound and self._is_shadowed()(root)):
+                found = None
+            else:
+                found = ".".join((base, *attributes))
+        self._qualnames[node] = found
+        return found
 
     def resolve(self, node: ast.AST) -> Optional[str]:
         """The canonical name of an expression, or None."""
