@@ -442,14 +442,12 @@ def batches_read(ctx: ModuleContext, call: ast.Call) -> Optional[str]:
     """
     if _reads_one_batch(ctx, call):
         return ONE
-    target = _assigned_name(ctx, call)
-    if target is None:
+    found = _name_reads(ctx, call)
+    if found is None:
         return None
-    scope = ctx.scope_of(target)
-    loads = _loads_under(ctx, target.id, scope)
+    target, scope, loads, seen = found
     if loads and all(_reads_one_batch(ctx, load) for load in loads):
         return ONE  # every read of the name, whichever binding it sees, takes one batch
-    seen = _reads_of(ctx, target, scope, loads)
     if seen is None:
         return None
     reads, last = seen
@@ -470,15 +468,24 @@ def _reads_one_batch(ctx: ModuleContext, loader: ast.AST) -> bool:
         return False
     if _takes_next(ctx, iterator):
         return True
-    target = _assigned_name(ctx, iterator)
-    if target is None:
+    found = _name_reads(ctx, iterator)
+    if found is None:
         return False
-    scope = ctx.scope_of(target)
-    loads = _loads_under(ctx, target.id, scope)
+    _, scope, loads, seen = found
     if loads and all(_takes_one_next(ctx, load, scope) for load in loads):
         return True
-    seen = _reads_of(ctx, target, scope, loads)
     return seen is not None and all(_takes_one_next(ctx, read, scope) for read in seen[0])
+
+
+def _name_reads(ctx: ModuleContext, node: ast.AST):
+    """The name ``node`` is assigned to, its scope, every read of that name there, and what :func:`_reads_of`
+    says about the reads this binding sees (None when it cannot tell); None when ``node`` is not assigned."""
+    target = _assigned_name(ctx, node)
+    if target is None:
+        return None
+    scope = ctx.scope_of(target)
+    loads = _loads_under(ctx, target.id, scope)
+    return target, scope, loads, _reads_of(ctx, target, scope, loads)
 
 
 def _iterator_of(ctx: ModuleContext, loader: ast.AST, parent: Optional[ast.AST]) -> Optional[ast.Call]:
