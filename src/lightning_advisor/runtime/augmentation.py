@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from torch.nn import Sequential
 from torch.utils.data import ConcatDataset, Subset
 
-from lightning_advisor.runtime.dataloaders import stage_loaders
+from lightning_advisor.runtime.dataloaders import stage_loaders, user_attribute
 from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.vocabulary import (
     CHANCE_ONLY,
@@ -30,21 +30,13 @@ _STANDARD_TRANSFORM = ("torchvision.datasets.vision", "StandardTransform")  # Vi
 _MAX_DEPTH = 8
 
 
-def _attribute(obj: object, name: str) -> object:
-    """``getattr(obj, name, None)`` for the user's datasets and transforms, whose properties may raise."""
-    try:
-        return getattr(obj, name, None)
-    except Exception:  # their object, their error: this check just does not know
-        return None
-
-
 def random_augmentations(loader: object) -> List[str]:
     """The random transforms ``loader``'s items go through, by class name, in order, each once."""
     found: List[str] = []
     seen: Set[int] = set()
-    for dataset in _datasets(_attribute(loader, "dataset")):
+    for dataset in _datasets(user_attribute(loader, "dataset")):
         for name in _DATASET_TRANSFORMS:
-            _collect(_attribute(dataset, name), found, seen)
+            _collect(user_attribute(dataset, name), found, seen)
     return found
 
 
@@ -72,12 +64,12 @@ def _collect(transform: object, found: List[str], seen: Set[int], depth: int = _
             found.append(name)
         return
     if kind == TRANSFORM_PIPELINE:
-        inner = _attribute(transform, "transforms")
+        inner = user_attribute(transform, "transforms")
         parts = list(inner) if isinstance(inner, (list, tuple)) else []
     elif isinstance(transform, Sequential):
         parts = list(transform)
     elif (type(transform).__module__, type(transform).__name__) == _STANDARD_TRANSFORM:
-        parts = [_attribute(transform, "transform"), _attribute(transform, "target_transform")]
+        parts = [user_attribute(transform, "transform"), user_attribute(transform, "target_transform")]
     else:
         return
     for part in parts:
@@ -86,7 +78,7 @@ def _collect(transform: object, found: List[str], seen: Set[int], depth: int = _
 
 def _certain(transform: object, kind: str) -> bool:
     """A flip (or the like) whose chance ``p`` is 0 or 1: never or always applied, so not random."""
-    chance = _attribute(transform, "p")
+    chance = user_attribute(transform, "p")
     return kind in CHANCE_ONLY and isinstance(chance, (int, float)) and not 0 < chance < 1
 
 

@@ -90,8 +90,9 @@ def _walk(iterables: object, name: str) -> Iterator[Tuple[str, object]]:
         yield name, iterables
 
 
-def _attribute(obj: object, name: str) -> object:
-    """``getattr(obj, name, None)`` for the user's loaders and samplers, whose properties may raise."""
+def user_attribute(obj: object, name: str) -> object:
+    """``getattr(obj, name, None)`` for the user's loaders, samplers, datasets and transforms, whose properties
+    may raise."""
     try:
         return getattr(obj, name, None)
     except Exception:  # their object, their error: this check just does not know
@@ -100,12 +101,12 @@ def _attribute(obj: object, name: str) -> object:
 
 def how_it_shuffles(loader: object) -> Optional[str]:
     """How ``loader`` shuffles (``"RandomSampler"``, ``"DistributedSampler(shuffle=True)"``...), or None."""
-    batch_sampler = _attribute(loader, "batch_sampler")
+    batch_sampler = user_attribute(loader, "batch_sampler")
     if type(batch_sampler).__name__ == "_IndexBatchSamplerWrapper":  # Lightning's, in predict
-        batch_sampler = _attribute(batch_sampler, "_batch_sampler")
-    inner = _attribute(batch_sampler, "sampler")
+        batch_sampler = user_attribute(batch_sampler, "_batch_sampler")
+    inner = user_attribute(batch_sampler, "sampler")
     if inner is None:
-        return _sampler_shuffles(_attribute(loader, "sampler"))
+        return _sampler_shuffles(user_attribute(loader, "sampler"))
     # the batch sampler drives the loader: with a custom one, loader.sampler is an unused placeholder
     how = _sampler_shuffles(inner)
     if how and type(batch_sampler) is not BatchSampler:
@@ -115,15 +116,15 @@ def how_it_shuffles(loader: object) -> Optional[str]:
 
 def _sampler_shuffles(sampler: object) -> Optional[str]:
     name = type(sampler).__name__
-    dataset = _attribute(sampler, "dataset")
+    dataset = user_attribute(sampler, "dataset")
     if type(dataset).__name__ == "_DatasetSamplerWrapper":
         # Lightning's DistributedSamplerWrapper: the user's sampler sits inside, and does the shuffling
-        how = _sampler_shuffles(_attribute(dataset, "_sampler"))
+        how = _sampler_shuffles(user_attribute(dataset, "_sampler"))
         if how:
             return f"{name}({how})"
     if isinstance(sampler, _RANDOM_SAMPLERS):
         return name
-    if _attribute(sampler, "shuffle") is True:  # DistributedSampler and look-alikes
+    if user_attribute(sampler, "shuffle") is True:  # DistributedSampler and look-alikes
         return f"{name}(shuffle=True)"
     return None
 

@@ -32,7 +32,7 @@ import functools
 import re
 import sys
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -43,14 +43,10 @@ from lightning_advisor.runtime.frames import (
     parse_source,
     site_of,
 )
-from lightning_advisor.runtime.probe import Probe
 from lightning_advisor.runtime.report import Reporter
-from lightning_advisor.runtime.torch_calls import DISPATCH_MODULES, WATCHER
+from lightning_advisor.runtime.torch_calls import DISPATCH_MODULES, WATCHED_BATCHES, WATCHER, WindowProbe
 from lightning_advisor.runtime.torch_calls import remove_function_mode as _remove_function_mode  # noqa: F401
 from lightning_advisor.vocabulary import LIGHTNING_PACKAGES, top_package
-
-WATCHED_BATCHES = 3
-"""Batches observed at the start of each stage; later steps run with nothing installed."""
 
 # Windows that end at the next batch: from the run's setup, and from each training epoch's start.
 _SETUP, _EPOCH_START = "setup", "epoch start"
@@ -63,8 +59,11 @@ _CUDA_LITERAL = re.compile(r"cuda(:\d+)?\Z")
 Verdict = Tuple[str, Dict[str, object]]  # (code, message fields) of a finding to report
 
 
-class DeviceProbe(Probe):
+class DeviceProbe(WindowProbe):
     """Reports ``.cuda()`` (LA201) and literal CUDA devices (LA202) in the user's hooks.
+
+    Its windows: each stage's start hooks and first ``batches`` batches, the run's setup (the user's
+    ``setup()``, ``configure_model()`` and ``on_fit_start()``), and each training epoch's start hooks.
 
     Args:
         reporter: where findings go.
@@ -74,14 +73,9 @@ class DeviceProbe(Probe):
     codes = ("LA201", "LA202")
 
     def __init__(self, reporter: Reporter, batches: int = WATCHED_BATCHES) -> None:
-        super().__init__(reporter)
-        if batches < 0:
-            raise ValueError(f"batches must be >= 0, got {batches}")
-        self.batches = batches
-        self._open: Set[str] = set()  # stages whose window is open
+        super().__init__(reporter, batches)
         self._wrapped: List[Tuple[type, Any]] = []  # (class, original cuda) while wrapped
         self._module_type: Optional[type] = None
-        self._failed = False
 
     # -- Probe hooks ---------------------------------------------------------------------------
 
@@ -103,55 +97,15 @@ class DeviceProbe(Probe):
         self._open.add(_EPOCH_START)  # the module's on_train_epoch_start, every epoch, until its first batch
         self._sync()
 
-    def wants(self, hook: str) -> bool:
-        return bool(self._open)  # batches matter only while a window is open
-
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._open & _BEFORE_BATCHES:
             self._open -= _BEFORE_BATCHES
             self._sync()
-        if batch_idx >= self.batches:
-            self._close(stage)
+        super().on_batch_start(trainer, pl_module, stage, batch_idx, dataloader_idx)
 
-    def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if batch_idx + 1 >= self.batches:
-            self._close(stage)
+    # -- watching ------------------------------------------------------------------------------
 
-    def on_stage_end(self, trainer, pl_module, stage: str) -> None:
-        self._close(stage)
-
-    def teardown(self) -> None:
-        self._open.clear()
-        try:
-            self._uninstall()
-        finally:
-            WATCHER.release(self)
-
-    def _fail_inside(self, error: BaseException) -> None:
-        """The shared mode broke inside the user's call: contained, and this check is off."""
-        self._failed = True
-        self.fail(error)
-
-    # -- the window ----------------------------------------------------------------------------
-
-    def _close(self, stage: str) -> None:
-        if stage in self._open:
-            self._open.discard(stage)
-            self._sync()
-
-    def _sync(self) -> None:
-        try:
-            if self._open and not self._failed:
-                self._install()
-            else:
-                self._uninstall()
-        except BaseException:
-            self._uninstall()
-            raise
-        finally:
-            self.needs_changed()
-
-    def _install(self) -> None:
+    def _watch(self) -> None:
         WATCHER.open(self, (_TENSOR_CUDA, _TENSOR_TO), self._on_torch_call, self._fail_inside, keywords=("device",))
         if not self._wrapped and self._module_type is not None:
             for owner in _lightning_cuda_owners(self._module_type):
@@ -159,7 +113,7 @@ class DeviceProbe(Probe):
                 setattr(owner, "cuda", self._wrap_module_cuda(original))
                 self._wrapped.append((owner, original))
 
-    def _uninstall(self) -> None:
+    def _unwatch(self) -> None:
         wrapped, self._wrapped = self._wrapped, []
         try:
             WATCHER.close(self)

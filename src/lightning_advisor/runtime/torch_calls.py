@@ -179,47 +179,41 @@ WATCHER = TorchCallWatcher()
 """The one watcher of this process."""
 
 WATCHED_BATCHES = 3
-"""Batches watched at the start of each stage, like the device and evaluation-mode probes."""
+"""Batches watched at the start of each stage by the window probes (devices, dropout, losses)."""
 
 Verdict = Tuple[str, Optional[Site], Dict[str, object]]  # (code, the user's line, message fields)
 
 
-class CallWindowProbe(Probe):
-    """A probe that looks at some torch calls from the start of each of its stages through their first batches.
+class WindowProbe(Probe):
+    """A probe that watches torch calls while one of its windows is open: from where a window opens (a
+    stage's start hooks, for most) through the first ``batches`` batches of that stage.
 
-    Subclasses set :attr:`stages` and :attr:`functions` and implement :meth:`examine`.
+    Subclasses open a window by adding its name to ``_open`` and calling :meth:`_sync`, and say what
+    watching is (:meth:`_watch`, undone by :meth:`_unwatch`). Batches cost them nothing once every window
+    has shut (:meth:`wants`).
 
     Args:
         reporter: where findings go.
         batches: how many batches of each stage to watch after its start hooks.
     """
 
-    stages: FrozenSet[str] = frozenset()
-    functions: Tuple[Any, ...] = ()
-
     def __init__(self, reporter: Reporter, batches: int = WATCHED_BATCHES) -> None:
         super().__init__(reporter)
         if batches < 0:
             raise ValueError(f"batches must be >= 0, got {batches}")
         self.batches = batches
-        self._open: Set[str] = set()  # stages whose window is open
+        self._open: Set[str] = set()  # windows open now: stages, or the moments before them
         self._failed = False
-
-    def on_stage_start(self, trainer, pl_module, stage: str) -> None:
-        if stage in self.stages and self.batches:
-            WATCHER.follow(self, pl_module)
-            self._open.add(stage)
-            self._sync()
 
     def wants(self, hook: str) -> bool:
         return bool(self._open)  # batches matter only while a window is open
 
     def on_batch_start(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if self._open and batch_idx >= self.batches:
+        if batch_idx >= self.batches:
             self._close(stage)
 
     def on_batch_end(self, trainer, pl_module, stage: str, batch_idx: int, dataloader_idx: int = 0) -> None:
-        if self._open and batch_idx + 1 >= self.batches:
+        if batch_idx + 1 >= self.batches:
             self._close(stage)
 
     def on_stage_end(self, trainer, pl_module, stage: str) -> None:
@@ -227,25 +221,62 @@ class CallWindowProbe(Probe):
 
     def teardown(self) -> None:
         self._open.clear()
-        WATCHER.release(self)
+        try:
+            self._unwatch()
+        finally:
+            WATCHER.release(self)
 
-    def examine(self, func: Any, args: tuple, kwargs: dict, frame: FrameType) -> Optional[Verdict]:
-        """The finding one watched call makes, if any; runs inside the user's call, before it."""
+    def _watch(self) -> None:
+        """Start watching (again): the windows' calls reach this probe."""
         raise NotImplementedError
 
-    def _close(self, stage: str) -> None:
-        if stage in self._open:
-            self._open.discard(stage)
+    def _unwatch(self) -> None:
+        WATCHER.close(self)
+
+    def _fail_inside(self, error: BaseException) -> None:
+        """Failed inside the user's call: contained, said once, and this check is off."""
+        self._failed = True
+        self.fail(error)
+
+    def _close(self, window: str) -> None:
+        if window in self._open:
+            self._open.discard(window)
             self._sync()
 
     def _sync(self) -> None:
         try:
             if self._open and not self._failed:
-                WATCHER.open(self, self.functions, self._look, self._fail_inside)
+                self._watch()
             else:
-                WATCHER.close(self)
+                self._unwatch()
+        except BaseException:
+            self._unwatch()
+            raise
         finally:
             self.needs_changed()
+
+
+class CallWindowProbe(WindowProbe):
+    """A probe that looks at some torch calls from the start of each of its stages through their first batches.
+
+    Subclasses set :attr:`stages` and :attr:`functions` and implement :meth:`examine`.
+    """
+
+    stages: FrozenSet[str] = frozenset()
+    functions: Tuple[Any, ...] = ()
+
+    def on_stage_start(self, trainer, pl_module, stage: str) -> None:
+        if stage in self.stages and self.batches:
+            WATCHER.follow(self, pl_module)
+            self._open.add(stage)
+            self._sync()
+
+    def examine(self, func: Any, args: tuple, kwargs: dict, frame: FrameType) -> Optional[Verdict]:
+        """The finding one watched call makes, if any; runs inside the user's call, before it."""
+        raise NotImplementedError
+
+    def _watch(self) -> None:
+        WATCHER.open(self, self.functions, self._look, self._fail_inside)
 
     def _look(self, func: Any, args: tuple, kwargs: dict, frame: FrameType) -> None:
         if self._failed:
@@ -261,9 +292,8 @@ class CallWindowProbe(Probe):
 
     def _fail_inside(self, error: BaseException) -> None:
         """Failed inside the user's call: contained, said once, and this check's window shuts."""
-        self._failed = True
         WATCHER.close(self)
-        self.fail(error)
+        super()._fail_inside(error)
 
 
 DISPATCH_MODULES = frozenset({
