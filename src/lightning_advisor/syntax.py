@@ -62,3 +62,13 @@ def returns_of(function: ast.AST) -> Iterator[ast.Return]:
             yield node
         elif not isinstance(node, _NESTED):
             stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+
+
+def parameter_names(function: ast.AST) -> List[str]:
+    """Every name a function (or lambda) binds as a parameter, ``*args`` and ``**kwargs`` included; [] for
+    anything else (a module, a class)."""
+    args = getattr(function, "args", None)
+    if not isinstance(args, ast.arguments):
+        return []
+    named = args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
+    return [arg.arg for arg in named]

@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, TypeVar, U
 from lightning_advisor.static import inference
 
 from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER, ImportTable
-from lightning_advisor.syntax import dotted_name
+from lightning_advisor.syntax import dotted_name, parameter_names
 from lightning_advisor.vocabulary import LIBRARY_PACKAGES, MODULE, top_package
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -100,12 +100,8 @@ class ModuleContext:
                 elif kind in _NEW_SCOPES:
                     push(_Restore(scope, cls))
                     scope = node
-                    args = node.args  # lambdas too: their parameters shadow outer names
-                    for arg in args.posonlyargs + args.args + args.kwonlyargs:
-                        self._bind(scope, arg.arg, None)
-                    for arg in (args.vararg, args.kwarg):
-                        if arg is not None:
-                            self._bind(scope, arg.arg, None)
+                    for name in parameter_names(node):  # lambdas too: their parameters shadow outer names
+                        self._bind(scope, name, None)
             fields = fields_of.get(kind)
             if fields is None:
                 fields = _child_fields(kind)

@@ -13,7 +13,7 @@ from typing import Dict, Iterator, List, Optional
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, TRAINER, torch_data_class
-from lightning_advisor.syntax import last_name, loop_runs_once
+from lightning_advisor.syntax import last_name, loop_runs_once, parameter_names
 from lightning_advisor.static.splits import says_train, split_of
 from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, TRAINING, VALIDATION
 
@@ -667,14 +667,6 @@ def _loads_under(ctx: ModuleContext, name: str, scope: ast.AST) -> List[ast.Name
     ]
 
 
-def _parameters(function: ast.AST) -> List[str]:
-    args = getattr(function, "args", None)
-    if args is None:
-        return []
-    named = args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
-    return [arg.arg for arg in named]
-
-
 def _reads_of(ctx: ModuleContext, target: ast.Name, scope: ast.AST, loads: List[ast.Name]):
     """(the reads that see the binding made at ``target``, whether it is the scope's last binding of the
     name), or None when that cannot be told.
@@ -687,9 +679,9 @@ def _reads_of(ctx: ModuleContext, target: ast.Name, scope: ast.AST, loads: List[
     names = ctx.memo(_Names)
     nodes = names.by_id.get(target.id, ())
     stores = [node for node in nodes if not isinstance(node.ctx, ast.Load) and ctx.scope_of(node) is scope]
-    if len(stores) == 1 and target.id not in _parameters(scope):
+    if len(stores) == 1 and target.id not in parameter_names(scope):
         return loads, True
-    if target.id in names.bound_otherwise or target.id in _parameters(scope):
+    if target.id in names.bound_otherwise or target.id in parameter_names(scope):
         return None  # also bound by a ``def``, an import, a parameter, a ``global`` statement...
     statements = []
     for store in stores:
@@ -732,7 +724,7 @@ def _shadowed(ctx: ModuleContext, load: ast.Name, scope: ast.AST, names: _Names)
     """``load`` sits in a function nested in ``scope`` that binds the name itself (a parameter, an assignment)."""
     inner = ctx.scope_of(load)
     while inner is not scope and inner is not ctx.tree:
-        if load.id in _parameters(inner) or any(
+        if load.id in parameter_names(inner) or any(
             not isinstance(node.ctx, ast.Load) and ctx.scope_of(node) is inner for node in names.by_id[load.id]
         ):
             return True
