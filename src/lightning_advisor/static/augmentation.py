@@ -129,17 +129,14 @@ def random_transforms(ctx: ModuleContext, node: ast.AST, depth: int = _MAX_DEPTH
 
 
 def _entry(ctx: ModuleContext, node: ast.AST) -> ast.AST:
-    """``data_transforms["train"]``: the entry of a dict literal bound once, under a constant key."""
+    """``data_transforms["train"]``: the entry of a dict built in sight and bound once, under a constant key."""
     if not isinstance(node, ast.Subscript):
         return node
-    table = ctx.follow(node.value)
+    items = ctx.dict_items(ctx.follow(node.value))
     known, key = ctx.constant(node.slice)
-    if not (known and isinstance(table, ast.Dict)):
+    if items is None or not (known and isinstance(key, str) and key in items):
         return node
-    for entry_key, value in zip(table.keys, table.values):
-        if isinstance(entry_key, ast.Constant) and entry_key.value == key:
-            return ctx.follow(value)
-    return node
+    return ctx.follow(items[key])
 
 
 def _certain(ctx: ModuleContext, call: ast.Call, name: str) -> bool:
