@@ -60,9 +60,10 @@ def candidates(ctx: ModuleContext) -> List[ast.Call]:
             return []
     if not any(_transform_class(ctx, call.func) in RANDOM_TRANSFORMS for call in calls_named(ctx, *_names(ctx))):
         return []
+    pipelines = ctx.memo(_transform_calls)
     found = []
     for call in ctx.calls:
-        if _is_transform(ctx, call):
+        if call in pipelines:
             if _bound(ctx, call):
                 found.append(call)
         elif call.keywords or any(isinstance(arg, (ast.Name, ast.Attribute, ast.Call)) for arg in call.args):
@@ -71,7 +72,7 @@ def candidates(ctx: ModuleContext) -> List[ast.Call]:
 
 
 def examine(ctx: ModuleContext, call: ast.Call, options: Options) -> Iterator[Diagnostic]:
-    if _is_transform(ctx, call):
+    if call in ctx.memo(_transform_calls):
         yield from _named_pipeline(ctx, call)
     elif ctx.imports.resolve(call.func) not in (DATALOADER, _RANDOM_SPLIT, _SUBSET):
         yield from _dataset(ctx, call)
@@ -98,6 +99,11 @@ def _transform_class(ctx: ModuleContext, func: ast.AST) -> Optional[str]:
 
 def _is_transform(ctx: ModuleContext, call: ast.Call) -> bool:
     return _transform_class(ctx, call.func) is not None or ctx.imports.qualname(call.func) in _SEQUENTIAL
+
+
+def _transform_calls(ctx: ModuleContext) -> Set[ast.Call]:
+    """Every call of a torchvision transform or pipeline (or ``nn.Sequential``) in the module."""
+    return {call for call in ctx.calls if _is_transform(ctx, call)}
 
 
 def random_transforms(ctx: ModuleContext, node: ast.AST, depth: int = _MAX_DEPTH) -> List[str]:
@@ -153,7 +159,7 @@ def _bound(ctx: ModuleContext, call: ast.Call) -> bool:
     parent = ctx.parents.get(call)
     if isinstance(parent, ast.keyword):
         owner = ctx.parents.get(parent)
-        return not (isinstance(owner, ast.Call) and _is_transform(ctx, owner))
+        return owner not in ctx.memo(_transform_calls)
     return isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.Dict, ast.Return))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from functools import cached_property
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple, TypeVar, Union
 
 from lightning_advisor.static import inference
 
@@ -207,6 +207,10 @@ class ModuleContext:
         except KeyError:
             fact = self._memo[compute] = compute(self)
             return fact
+
+    def names_bound_in_functions(self) -> Set[str]:
+        """Every name a function or lambda binds (parameters, assignments, loops, nested definitions)."""
+        return {name for scope, names in self._bindings.items() if scope is not self.tree for name in names}
 
     # -- structure ------------------------------------------------------------------------
     def ancestors(self, node: ast.AST):

@@ -400,7 +400,7 @@ def _self_of(ctx: ModuleContext, node: ast.Name, method: ast.AST) -> bool:
 def _lightning_class(ctx: ModuleContext, node: ast.AST) -> Optional[Tuple[ModuleContext, ast.ClassDef]]:
     """The definition of a class of the module, or of the user's own modules, that ``node`` names."""
     if isinstance(node, ast.Name) and node.id in ctx.classes and ctx.imports.qualname(node) is None:
-        if ctx.scope_of(node) is not ctx.tree and node.id in ctx.memo(_local_names):
+        if ctx.scope_of(node) is not ctx.tree and node.id in ctx.memo(ModuleContext.names_bound_in_functions):
             return None  # a function may bind the name to something else
         return ctx, ctx.classes[node.id]
     qualname = ctx.imports.qualname(node)
@@ -455,21 +455,7 @@ def _defines_member(cls: ast.ClassDef, name: str) -> bool:
 
 def _assigned_attributes(ctx: ModuleContext) -> Set[str]:
     """Attribute names the module assigns anywhere (``model.datamodule = dm``)."""
-    return {
-        node.attr for node in ctx.parents
-        if type(node) is ast.Attribute and isinstance(node.ctx, (ast.Store, ast.Del))
-    }
-
-
-def _local_names(ctx: ModuleContext) -> Set[str]:
-    """Names bound inside functions (parameters, assignments): there a class's name may be something else."""
-    return {
-        node.id for node in ctx.parents
-        if type(node) is ast.Name and isinstance(node.ctx, ast.Store) and ctx.scope_of(node) is not ctx.tree
-    } | {
-        arg.arg for node in ctx.parents if isinstance(node, (*FunctionNode, ast.Lambda))
-        for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-    }
+    return {node.attr for node in ctx.attributes if isinstance(node.ctx, (ast.Store, ast.Del))}
 
 
 def _guarded_by_hasattr(ctx: ModuleContext, node: ast.Attribute) -> bool:
