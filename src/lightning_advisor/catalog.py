@@ -10,19 +10,24 @@ This module must stay import-light: flake8 imports it on every run.
 """
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, Tuple
 
 
-class Rule(NamedTuple):
-    """One rule: its code, its name, and the words both front ends use."""
+class Rule:
+    """One rule: its code, its name, and the words both front ends use.
 
-    code: str
-    name: str
-    summary: str
-    message: str
-    """Template for the one-line message, ``str.format`` fields in braces."""
-    static: bool = True
-    runtime: bool = True
+    ``message`` is the template of the one-line message, ``str.format`` fields in braces.
+    """
+
+    __slots__ = ("code", "name", "summary", "message", "static", "runtime")
+
+    def __init__(self, code: str, name: str, summary: str, message: str,
+                 static: bool = True, runtime: bool = True) -> None:
+        self.code, self.name, self.summary, self.message = code, name, summary, message
+        self.static, self.runtime = static, runtime
+
+    def __repr__(self) -> str:
+        return f"Rule({self.code!r}, {self.name!r})"
 
     @property
     def folder(self) -> str:

@@ -16,7 +16,7 @@ an imported module path below the removed one (``.functional`` in ``pytorch_ligh
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Dict, FrozenSet, Iterable, Mapping, NamedTuple, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 from lightning_advisor.vocabulary import (
     CALLBACK,
@@ -43,21 +43,33 @@ def fabric_of(namespace: str) -> str:
 # -- LA401: Trainer arguments ---------------------------------------------------------------------
 
 
-class TrainerArgument(NamedTuple):
-    use: str
-    """What to do instead, as a template."""
-    when: Mapping[object, str] = MappingProxyType({})
-    """What to do instead for particular constant values (``gpus=0``, ``auto_lr_find=False``)."""
-    unknown: Optional[str] = None
-    """What to do when the value is not a constant: advice right for every value it can have."""
-    called: Optional[str] = None
-    """What to do when the value is a call (``checkpoint_callback=ModelCheckpoint(...)``)."""
-    with_accelerator: Optional[str] = None
-    """What to do when the call already passes ``accelerator=``: no second one."""
-    accelerator: Optional[str] = None
-    """For a device-count argument: its accelerator, when the call already passes ``devices=``."""
-    without_tune: Optional[str] = None
-    """What to do when the program never calls ``trainer.tune()``, the only 1.x call that ran the tuner."""
+class TrainerArgument:
+    """What to do about a removed Trainer argument (a plain class: flake8 imports this module on every run).
+
+    - ``use``: what to do instead, as a template;
+    - ``when``: what to do instead for particular constant values (``gpus=0``, ``auto_lr_find=False``);
+    - ``unknown``: what to do when the value is not a constant: advice right for every value it can have;
+    - ``called``: what to do when the value is a call (``checkpoint_callback=ModelCheckpoint(...)``);
+    - ``with_accelerator``: what to do when the call already passes ``accelerator=``: no second one;
+    - ``accelerator``: for a device-count argument, its accelerator, when the call already passes ``devices=``;
+    - ``without_tune``: what to do when the program never calls ``trainer.tune()``, the only 1.x call that
+      ran the tuner.
+    """
+
+    __slots__ = ("use", "when", "unknown", "called", "with_accelerator", "accelerator", "without_tune")
+
+    def __init__(
+        self,
+        use: str,
+        when: Mapping[object, str] = MappingProxyType({}),
+        unknown: Optional[str] = None,
+        called: Optional[str] = None,
+        with_accelerator: Optional[str] = None,
+        accelerator: Optional[str] = None,
+        without_tune: Optional[str] = None,
+    ) -> None:
+        self.use, self.when, self.unknown, self.called = use, when, unknown, called
+        self.with_accelerator, self.accelerator, self.without_tune = with_accelerator, accelerator, without_tune
 
 
 _REMOVE = "remove it"
@@ -331,19 +343,22 @@ REJECTED_HOOKS = frozenset({"training_epoch_end", "validation_epoch_end", "test_
 ``trainer/configuration_validator.py``), even as a helper the module calls itself; the others are ignored."""
 
 
-class HookCall(NamedTuple):
-    """How Lightning 2.x calls a hook whose 1.x signature took more: what a 1.x definition gets wrong."""
+class HookCall:
+    """How Lightning 2.x calls a hook whose 1.x signature took more: what a 1.x definition gets wrong.
 
-    passes: Tuple[str, ...]
-    """The arguments 2.x passes by position, after ``self``, in order."""
-    removed: Tuple[str, ...]
-    """1.x parameters 2.x no longer passes: one that receives another argument is a silent mix-up."""
-    use: str
-    """The 2.x definition, as advice."""
-    keywords: Tuple[str, ...] = ()
-    """The arguments 2.x passes by keyword."""
-    rejected: Tuple[str, ...] = ()
-    """Removed parameters reported even with a default: 2.x refuses them, or only the 1.x definition had them."""
+    - ``passes``: the arguments 2.x passes by position, after ``self``, in order;
+    - ``removed``: 1.x parameters 2.x no longer passes: one that receives another argument is a silent mix-up;
+    - ``use``: the 2.x definition, as advice;
+    - ``keywords``: the arguments 2.x passes by keyword;
+    - ``rejected``: removed parameters reported even with a default: 2.x refuses them, or only the 1.x
+      definition had them.
+    """
+
+    __slots__ = ("passes", "removed", "use", "keywords", "rejected")
+
+    def __init__(self, passes: Tuple[str, ...], removed: Tuple[str, ...], use: str,
+                 keywords: Tuple[str, ...] = (), rejected: Tuple[str, ...] = ()) -> None:
+        self.passes, self.removed, self.use, self.keywords, self.rejected = passes, removed, use, keywords, rejected
 
 
 FINETUNING = "BaseFinetuning"

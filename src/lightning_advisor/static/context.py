@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from functools import cached_property
-from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple, TypeVar, Union
+from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar, Union
 
 from lightning_advisor.static import inference
 
@@ -23,11 +23,13 @@ _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _AMBIGUOUS = object()  # a name bound more than once, or in a way we do not follow
 
 
-class Unpacked(NamedTuple):
+class Unpacked:
     """A name bound once by unpacking a call's result: ``train, val = random_split(data, [0.9, 0.1])``."""
 
-    call: ast.Call
-    index: int
+    __slots__ = ("call", "index")
+
+    def __init__(self, call: ast.Call, index: int) -> None:
+        self.call, self.index = call, index
 
 
 _MAX_DEPTH = 8

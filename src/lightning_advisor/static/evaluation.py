@@ -23,7 +23,7 @@ and :func:`is_model_name`), helped by single assignments and annotations.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
@@ -410,9 +410,13 @@ def _wants_grad(ctx: ModuleContext, loop: ast.AST) -> bool:
     return False
 
 
-class ModelCall(NamedTuple):
-    call: ast.Call
-    model: str  # the model expression as written: ``model``, ``self.net``, ``self``
+class ModelCall:
+    """A call of a model, and the model expression as written: ``model``, ``self.net``, ``self``."""
+
+    __slots__ = ("call", "model")
+
+    def __init__(self, call: ast.Call, model: str) -> None:
+        self.call, self.model = call, model
 
 
 def _model_call(ctx: ModuleContext, call: ast.Call) -> Optional[ModelCall]:
@@ -749,11 +753,13 @@ def _locally_bound(function: ast.AST, root: str) -> bool:
     )
 
 
-class Coverage(NamedTuple):
+class Coverage:
     """Whether a node runs in eval mode (``mode``) and without grad (``grad``), as far as we can see."""
 
-    mode: bool
-    grad: bool
+    __slots__ = ("mode", "grad")
+
+    def __init__(self, mode: bool, grad: bool) -> None:
+        self.mode, self.grad = mode, grad
 
 
 def coverage_at(ctx: ModuleContext, node: ast.AST, model: Optional[str] = None) -> Coverage:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import logging
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Iterator, List, Optional
 
 from lightning_advisor.catalog import rule
 from lightning_advisor.static.base import Diagnostic, Options
@@ -21,14 +21,16 @@ _TRIGGERS = (TORCH_PACKAGE, "lightning")  # words any file importing torch or Li
 _CUDA = "cuda"  # LA201 / LA202 in a subclass of the project's own LightningModule need no torch import
 
 
-class Finding(NamedTuple):
+class Finding:
     """One finding: 1-based line, 0-based column (as ``ast`` and flake8 plugins count), the full message."""
 
-    line: int
-    column: int
-    code: str
-    message: str
-    diagnostic: Diagnostic
+    __slots__ = ("line", "column", "code", "message", "diagnostic")
+
+    def __init__(self, line: int, column: int, code: str, message: str, diagnostic: Diagnostic) -> None:
+        self.line, self.column, self.code, self.message, self.diagnostic = line, column, code, message, diagnostic
+
+    def __repr__(self) -> str:
+        return f"Finding({self.line}:{self.column} {self.message!r})"
 
 
 def module_context(tree: ast.AST, filename: str, lines: Optional[List[str]]) -> Optional[ModuleContext]:
