@@ -5,6 +5,39 @@ import ast
 from typing import Iterator, List, Optional, Tuple
 
 
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk``: the same nodes in the same (breadth-first) order, at half the cost.
+
+    ``ast.walk`` runs two generators per node (``iter_child_nodes`` over ``iter_fields``); the checks walk
+    subtrees on every file flake8 lints, so this reads each node's ``_fields`` in one loop instead.
+    """
+    todo = [node]
+    for node in todo:  # the list grows while it is read: breadth first
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        todo.append(item)
+            elif isinstance(value, ast.AST):
+                todo.append(value)
+        yield node
+
+
+def child_nodes(node: ast.AST) -> List[ast.AST]:
+    """``ast.iter_child_nodes`` as a list: the same nodes in the same order, without its two generators."""
+    children = []
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    children.append(item)
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return children
+
+
 def dotted_name(node: ast.AST) -> Optional[str]:
     """``self.model.net`` -> ``"self.model.net"``; None for anything but names and attributes."""
     split = root_and_attributes(node)
@@ -44,7 +77,7 @@ def loop_runs_once(loop: ast.AST) -> bool:
             return False  # may skip the break: more passes
         if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
                                  ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
     return True
 
 
@@ -61,7 +94,7 @@ def returns_of(function: ast.AST) -> Iterator[ast.Return]:
         if isinstance(node, ast.Return):
             yield node
         elif not isinstance(node, _NESTED):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+            stack.extend(child for child in child_nodes(node) if isinstance(child, _BLOCKS))
 
 
 def parameter_names(function: ast.AST) -> List[str]:

@@ -27,7 +27,7 @@ from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.dataloaders import evaluation_split, loader_split, target_names
 from lightning_advisor.static.names import DATALOADER, identifier_words, torch_data_class
 from lightning_advisor.static.splits import says_train, split_of
-from lightning_advisor.syntax import dotted_name, last_name
+from lightning_advisor.syntax import dotted_name, last_name, walk
 from lightning_advisor.vocabulary import (
     CHANCE_ONLY,
     RANDOM_TRANSFORMS,
@@ -203,8 +203,10 @@ def _dataset(ctx: ModuleContext, call: ast.Call) -> Iterator[Diagnostic]:
     randoms: List[str] = []
     named_split: Optional[str] = None
     for name, value in _transform_arguments(ctx, call):
+        if name is None and not _is_dataset(ctx, call):
+            break  # positional arguments, which count only for a dataset (keywords came first)
         found = random_transforms(ctx, value)
-        if not found or (name is None and not _is_dataset(ctx, call)):
+        if not found:
             continue
         pipeline, followed = _followed(ctx, value)
         if _named_split(ctx, pipeline) or _under_training_branch(ctx, pipeline):
@@ -348,7 +350,7 @@ def _under_training_branch(ctx: ModuleContext, node: ast.AST) -> bool:
 
 def _mentions(test: ast.AST, words: FrozenSet[str]) -> bool:
     """``train``, ``self.is_training``, ``args.augment``, ``mode == "train"``."""
-    for node in ast.walk(test):
+    for node in walk(test):
         name = last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             name = node.value
@@ -371,7 +373,7 @@ def _transform_set_later(ctx: ModuleContext, site: ast.AST) -> bool:
 def _transform_owners(ctx: ModuleContext) -> Set[str]:
     """Every name on the path of an assigned ``.transform`` / ``.transforms``: ``a.dataset.transform = t``."""
     owners: Set[str] = set()
-    for node in ast.walk(ctx.tree):
+    for node in walk(ctx.tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             for target in getattr(node, "targets", None) or [node.target]:
                 if isinstance(target, ast.Attribute) and target.attr in _TRANSFORM_WORDS:

@@ -13,7 +13,7 @@ from typing import Dict, Iterator, List, Optional
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, TRAINER, torch_data_class
-from lightning_advisor.syntax import last_name, loop_runs_once, parameter_names
+from lightning_advisor.syntax import child_nodes, last_name, loop_runs_once, parameter_names, walk
 from lightning_advisor.static.splits import says_train, split_of
 from lightning_advisor.vocabulary import LOADER_HOOKS, PREDICTION, TEST, TRAINING, VALIDATION
 
@@ -409,7 +409,7 @@ def _returned(function: ast.AST, index: Optional[int]) -> List[ast.AST]:
                 value = value.elts[index]
             values.append(value)
         elif not isinstance(node, (*FunctionNode, ast.ClassDef, ast.Lambda)):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+            stack.extend(child for child in child_nodes(node) if isinstance(child, ast.stmt))
     return values
 
 
@@ -426,7 +426,7 @@ def _dataset_class_does_work(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
     getitem = next((s for s in cls.body if isinstance(s, FunctionNode) and s.name == "__getitem__"), None)
     if getitem is None:
         return False
-    return any(isinstance(n, ast.Call) and last_name(n.func) in _LOADING_CALLS for n in ast.walk(getitem))
+    return any(isinstance(n, ast.Call) and last_name(n.func) in _LOADING_CALLS for n in walk(getitem))
 
 
 ONE, NONE = "one batch", "no batch"  # what batches_read finds
@@ -645,7 +645,7 @@ def _read_in_comment(ctx: ModuleContext, name: str) -> bool:
             tree = ast.parse(code + " pass" if code.endswith(":") else code)
         except (SyntaxError, ValueError):
             continue
-        if any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree)):
+        if any(isinstance(node, ast.Name) and node.id == name for node in walk(tree)):
             return True
     return False
 

@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, Optional
 
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
+from lightning_advisor.syntax import walk
 
 _TENSOR_FACTORY_METHODS = frozenset({"new_tensor", "new_zeros", "new_ones", "new_empty", "new_full"})
 # These APIs name a backend, not a placement: ``torch.cuda.synchronize(device="cuda:0")``
@@ -81,7 +82,7 @@ def _deliberate_cuda(ctx: ModuleContext, node: ast.AST, depth: int = 2) -> bool:
 def _name_loads(ctx: ModuleContext):
     """Every read of a name in the module, by name."""
     loads = {}
-    for node in ast.walk(ctx.tree):
+    for node in walk(ctx.tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             loads.setdefault(node.id, []).append(node)
     return loads
@@ -89,7 +90,7 @@ def _name_loads(ctx: ModuleContext):
 
 def _mentions_cuda(node: ast.AST) -> bool:
     """An expression naming CUDA or GPUs: ``torch.cuda.is_available()``, ``use_cuda``, ``min_cuda_gpus=1``."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         words = []
         if isinstance(sub, ast.Name):
             words.append(sub.id)

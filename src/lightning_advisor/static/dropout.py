@@ -21,7 +21,7 @@ from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.callnames import calls_named, imported_as
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import identifier_words
-from lightning_advisor.syntax import last_name
+from lightning_advisor.syntax import last_name, walk
 from lightning_advisor.vocabulary import MODULE
 
 _FUNCTIONAL = "torch.nn.functional."
@@ -116,7 +116,7 @@ def _training_guard_before(function: ast.AST, call: ast.Call) -> bool:
 
 def _mentions_training(test: ast.AST) -> bool:
     """``self.training``, ``training``, ``self.is_train``, ``mode == "train"``."""
-    for node in ast.walk(test):
+    for node in walk(test):
         name: Optional[str] = None
         if isinstance(node, (ast.Name, ast.Attribute)):
             name = last_name(node)

@@ -28,7 +28,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import DATALOADER, identifier_words as _words
-from lightning_advisor.syntax import dotted_name, last_name, loop_runs_once
+from lightning_advisor.syntax import child_nodes, dotted_name, last_name, loop_runs_once, walk
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ def _body_nodes(loop: ast.AST, stop) -> Iterator[ast.AST]:
         node = stack.pop()
         yield node
         if not stop(node):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
 
 
 def _is_nested_scope(node: ast.AST) -> bool:
@@ -261,7 +261,7 @@ def _model_outputs(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) 
     def derived(value: Optional[ast.AST]) -> bool:
         return value is not None and any(
             node in model_calls or (isinstance(node, (ast.Name, ast.Attribute)) and dotted_name(node) in outputs)
-            for node in ast.walk(value)
+            for node in walk(value)
         )
 
     for _ in range(2):  # a second pass for names carried over from the previous batch
@@ -278,7 +278,7 @@ def _model_outputs(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) 
                 continue
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             for target in targets:
-                for node in ast.walk(target):
+                for node in walk(target):
                     if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
                         bound = node.value if isinstance(node, ast.Subscript) else node
                         outputs.add(dotted_name(bound) or "")
@@ -313,7 +313,7 @@ def _backpropagated_after(ctx: ModuleContext, loop: ast.AST, calls: List["ModelC
         for operand in operands:
             if any(
                 isinstance(node, (ast.Name, ast.Attribute)) and dotted_name(node) in outputs
-                for node in ast.walk(operand)
+                for node in walk(operand)
             ):
                 return True
     return False
@@ -376,7 +376,7 @@ def _shape_demo(ctx: ModuleContext, loop: ast.AST, calls: List["ModelCall"]) -> 
 
 def _walk_all(nodes: List[ast.AST]) -> Iterator[ast.AST]:
     for node in nodes:
-        yield from ast.walk(node)
+        yield from walk(node)
 
 
 def _is_eval_call(ctx: ModuleContext, call: ast.Call) -> bool:
@@ -544,7 +544,7 @@ def _plain_class(ctx: ModuleContext, cls: ast.ClassDef) -> bool:
         methods.update(s.name for s in ctx.classes[base.id].body if isinstance(s, FunctionNode))
     if methods & {"eval", "train"}:
         return False
-    return not any(isinstance(node, ast.Call) and _may_call_model(ctx, node, methods) for node in ast.walk(cls))
+    return not any(isinstance(node, ast.Call) and _may_call_model(ctx, node, methods) for node in walk(cls))
 
 
 def _may_call_model(ctx: ModuleContext, call: ast.Call, methods: Set[str]) -> bool:
@@ -589,7 +589,7 @@ def _parameter_kind(ctx: ModuleContext, name: ast.Name) -> str:
     positional = [a.arg for a in function.args.posonlyargs + function.args.args]
     if name.id not in positional + [a.arg for a in function.args.kwonlyargs]:
         return _UNKNOWN
-    if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(function)):
+    if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in walk(function)):
         return _UNKNOWN  # rebound inside the function
     position = positional.index(name.id) if name.id in positional else None
     kinds = set()
@@ -749,7 +749,7 @@ def _locally_bound(function: ast.AST, root: str) -> bool:
     if root in {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}:
         return True
     return any(
-        isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Store) for n in ast.walk(function)
+        isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Store) for n in walk(function)
     )
 
 

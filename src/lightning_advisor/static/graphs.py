@@ -21,7 +21,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.callnames import calls_named
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.syntax import dotted_name, last_name
+from lightning_advisor.syntax import child_nodes, dotted_name, last_name
 from lightning_advisor.vocabulary import MODULE
 
 _BACKWARD = frozenset({"backward", "manual_backward"})
@@ -157,7 +157,7 @@ def _own_nodes(region: ast.AST) -> Iterator[ast.AST]:
         node = stack.pop()
         yield node
         if not isinstance(node, _NESTED_SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
 
 
 def _own_statements(function: ast.AST) -> Iterator[ast.stmt]:

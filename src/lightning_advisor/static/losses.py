@@ -19,7 +19,7 @@ from typing import Iterator, List, Optional, Set
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.callnames import calls_named, imported_as
 from lightning_advisor.static.context import FunctionNode, ModuleContext
-from lightning_advisor.syntax import last_name
+from lightning_advisor.syntax import child_nodes, last_name
 
 _CROSS_ENTROPY = "torch.nn.functional.cross_entropy"
 _CROSS_ENTROPY_LOSSES = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.modules.loss.CrossEntropyLoss"})
@@ -243,7 +243,7 @@ def _own_statements(function: ast.AST) -> Iterator[ast.AST]:
         node = stack.pop()
         yield node
         if not isinstance(node, (*FunctionNode, ast.ClassDef, ast.Lambda)):
-            stack.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler)))
+            stack.extend(c for c in child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler)))
 
 
 def _tensor_softmax(ctx: ModuleContext, call: ast.Call) -> bool:

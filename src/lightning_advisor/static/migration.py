@@ -52,7 +52,7 @@ from lightning_advisor.removed_api import (
 from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import LIGHTNING_KIND_OF, TRAINER
-from lightning_advisor.syntax import last_name, returns_of
+from lightning_advisor.syntax import last_name, returns_of, walk
 from lightning_advisor.vocabulary import (
     CALLBACK,
     DATAMODULE,
@@ -245,7 +245,7 @@ def _passed_to_trainer(ctx: ModuleContext, cls: ast.ClassDef, keyword: str) -> b
                 isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"
                 and any(k.arg is None and isinstance(k.value, ast.Name) and k.value.id == args.kwarg.arg
                         for k in call.keywords)
-                for call in ast.walk(init) if isinstance(call, ast.Call)
+                for call in walk(init) if isinstance(call, ast.Call)
             )
         bases = [b for b in cls.bases if isinstance(b, ast.Name) and b.id in ctx.classes]
         cls = ctx.classes[bases[0].id] if bases else None
@@ -444,7 +444,7 @@ def _defines_member(cls: ast.ClassDef, name: str) -> bool:
         targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return True
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, (ast.Store, ast.Del)):
             return True
         if isinstance(node, ast.Call) and last_name(node.func) == "setattr" and len(node.args) >= 2:
@@ -463,7 +463,7 @@ def _guarded_by_hasattr(ctx: ModuleContext, node: ast.Attribute) -> bool:
     child: ast.AST = node
     for parent in ctx.ancestors(node):
         if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
-            for call in ast.walk(parent.test):
+            for call in walk(parent.test):
                 if (
                     isinstance(call, ast.Call) and last_name(call.func) == "hasattr" and len(call.args) == 2
                     and isinstance(call.args[1], ast.Constant) and call.args[1].value == node.attr
@@ -490,7 +490,7 @@ def _defines(ctx: ModuleContext, cls: ast.ClassDef, name: str) -> bool:
             targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return True
-        if any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.ctx, ast.Store) for n in ast.walk(cls)):
+        if any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.ctx, ast.Store) for n in walk(cls)):
             return True
         bases = [b for b in cls.bases if isinstance(b, ast.Name) and b.id in ctx.classes]
         cls = ctx.classes[bases[0].id] if bases else None
@@ -565,7 +565,7 @@ def _assigns(function: ast.AST, name: str) -> bool:
     """``function`` rebinds ``name`` somewhere in its body (then the parameter is not all it can be)."""
     return any(
         isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
-        for node in ast.walk(function)
+        for node in walk(function)
     )
 
 
@@ -640,7 +640,7 @@ def changed_signature(ctx: ModuleContext, cls: ast.ClassDef, method: ast.AST, ki
 
 def _manual_optimization(cls: ast.ClassDef) -> bool:
     """The class switches automatic optimization off: ``self.automatic_optimization = False`` or a property."""
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False:
             if any(isinstance(t, ast.Attribute) and t.attr == "automatic_optimization" for t in node.targets):
                 return True
@@ -661,7 +661,7 @@ def _finetuning_kind(ctx: ModuleContext, cls: ast.ClassDef) -> Optional[str]:
 def _called_by_its_class(cls: ast.ClassDef, name: str) -> bool:
     return any(
         isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, ast.Load)
-        for node in ast.walk(cls)
+        for node in walk(cls)
     )
 
 

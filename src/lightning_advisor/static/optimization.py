@@ -25,7 +25,7 @@ from lightning_advisor.static.base import Check, Diagnostic, Options
 from lightning_advisor.static.callnames import calls_named
 from lightning_advisor.static.context import FunctionNode, ModuleContext
 from lightning_advisor.static.names import identifier_words
-from lightning_advisor.syntax import dotted_name, last_name, loop_runs_once
+from lightning_advisor.syntax import dotted_name, last_name, loop_runs_once, walk
 from lightning_advisor.vocabulary import MODULE
 
 _OPTIMIZER_WORDS = frozenset({"opt", "opts", "optim", "optimizer", "optimizers", "optimiser", "optimisers"})
@@ -167,9 +167,9 @@ def _manual_optimization(cls: ast.ClassDef) -> bool:
         if not isinstance(statement, FunctionNode):
             continue
         if statement.name == "automatic_optimization":
-            returns = [n for n in ast.walk(statement) if isinstance(n, ast.Return)]
+            returns = [n for n in walk(statement) if isinstance(n, ast.Return)]
             return bool(returns) and all(_is_false(r.value) for r in returns)
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Assign) and _is_false(node.value) and any(
                 dotted_name(t) == "self.automatic_optimization" for t in node.targets
             ):
@@ -190,14 +190,14 @@ def _clears_elsewhere(ctx: ModuleContext, cls: ast.ClassDef, step: ast.AST) -> b
 
 # -- what the region does ----------------------------------------------------------------------
 def _calls_backward(region: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and last_name(n.func) in _BACKWARD for n in ast.walk(region))
+    return any(isinstance(n, ast.Call) and last_name(n.func) in _BACKWARD for n in walk(region))
 
 
 def _cleared(ctx: ModuleContext, region: ast.AST, depth: int = _MAX_HELPER_DEPTH) -> Set[str]:
     """The optimizers whose gradients ``region`` clears, by key; ``_ALL`` for a clearing of anything else."""
     cleared: Set[str] = set()
     loop_names = _loop_bound_names(region)
-    for node in ast.walk(region):
+    for node in walk(region):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(last_name(t) == "grad" for t in targets):
@@ -261,9 +261,9 @@ def _helper(ctx: ModuleContext, call: ast.Call) -> Optional[ast.AST]:
 
 def _loop_bound_names(region: ast.AST) -> Set[str]:
     names: Set[str] = set()
-    for node in ast.walk(region):
+    for node in walk(region):
         if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+            names.update(n.id for n in walk(node.target) if isinstance(n, ast.Name))
     return names
 
 
