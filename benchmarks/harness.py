@@ -13,7 +13,9 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -98,6 +100,24 @@ def time_command(command: Sequence[str], stdin: Optional[bytes] = None, cwd: Pat
     start = time.perf_counter()
     result = run_command(command, stdin=stdin, cwd=cwd, env=env)
     return time.perf_counter() - start, result
+
+
+_INSTRUCTIONS = re.compile(rb"I\s+refs:\s+([\d,]+)")
+
+
+def instructions(command: Sequence[str], stdin: Optional[bytes] = None, cwd: Path = ROOT) -> Optional[int]:
+    """Machine instructions one run of ``command`` executes (valgrind's cachegrind); None without valgrind.
+
+    A count, not a time: the same on a quiet machine and a busy or throttled one, so two arms' counts compare
+    even when wall times drift between runs. About 50 times slower than the command itself.
+    """
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    result = run_command([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                          *command], stdin=stdin, cwd=cwd)
+    found = _INSTRUCTIONS.search(result.stderr)
+    return int(found.group(1).replace(b",", b"")) if found else None
 
 
 class Timings:
