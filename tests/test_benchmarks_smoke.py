@@ -2,8 +2,10 @@
 
 Nothing here looks at a timing: the figures live in BENCHMARKS.md and are measured by the scripts.
 """
+import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +50,18 @@ def test_editor_latency(tmp_path):
     assert added["measure"].startswith("added by LA") and isinstance(added["value"], float)
     assert payload["import_probe"]["fresh"][0]["seconds"] > 0
     assert "| added by LA" in stdout
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_counts_grow_with_the_work_and_repeat_exactly():
+    """``harness.instructions``: what editor_latency.py compares when wall-clock figures follow the machine."""
+    spec = importlib.util.spec_from_file_location("harness", BENCHMARKS / "harness.py")
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    small = harness.instructions([sys.executable, "-c", "pass"])
+    big, again = (harness.instructions([sys.executable, "-c", "sum(range(10 ** 6))"]) for _ in range(2))
+    assert big > small + 10_000_000  # a million additions cost more than ten instructions each
+    assert abs(big - again) < big / 1000
 
 
 def test_static_scaling(tmp_path):
