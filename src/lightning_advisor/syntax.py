@@ -6,21 +6,14 @@ from typing import Iterator, List, Optional, Tuple
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
-    """``ast.walk``: the same nodes in the same (breadth-first) order, at half the cost.
+    """``ast.walk``: the same nodes in the same (breadth-first) order, at about half the cost.
 
     ``ast.walk`` runs two generators per node (``iter_child_nodes`` over ``iter_fields``); the checks walk
     subtrees on every file flake8 lints, so this reads each node's ``_fields`` in one loop instead.
     """
     todo = [node]
     for node in todo:  # the list grows while it is read: breadth first
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        todo.append(item)
-            elif isinstance(value, ast.AST):
-                todo.append(value)
+        todo.extend(child_nodes(node))
         yield node
 
 
