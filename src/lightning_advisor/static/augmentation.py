@@ -373,12 +373,11 @@ def _transform_set_later(ctx: ModuleContext, site: ast.AST) -> bool:
 def _transform_owners(ctx: ModuleContext) -> Set[str]:
     """Every name on the path of an assigned ``.transform`` / ``.transforms``: ``a.dataset.transform = t``."""
     owners: Set[str] = set()
-    for node in walk(ctx.tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            for target in getattr(node, "targets", None) or [node.target]:
-                if isinstance(target, ast.Attribute) and target.attr in _TRANSFORM_WORDS:
-                    path = dotted_name(target.value)
-                    owners.update(path.split(".") if path else ())
+    for target in ctx.attributes:
+        if target.attr in _TRANSFORM_WORDS and isinstance(target.ctx, ast.Store):
+            if isinstance(ctx.parents.get(target), (ast.Assign, ast.AnnAssign)):  # a whole target, not a part
+                path = dotted_name(target.value)
+                owners.update(path.split(".") if path else ())
     return owners
 
 

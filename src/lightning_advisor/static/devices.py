@@ -80,10 +80,10 @@ def _deliberate_cuda(ctx: ModuleContext, node: ast.AST, depth: int = 2) -> bool:
 
 
 def _name_loads(ctx: ModuleContext):
-    """Every read of a name in the module, by name."""
+    """Every read of a name in the module, by name: from the nodes the context's walk recorded."""
     loads = {}
-    for node in walk(ctx.tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+    for node in ctx.parents:
+        if type(node) is ast.Name and isinstance(node.ctx, ast.Load):
             loads.setdefault(node.id, []).append(node)
     return loads
 
