@@ -59,6 +59,6 @@ class Check:
         self,
         codes: Tuple[str, ...],
         candidates: Callable[[ModuleContext], Iterable[ast.AST]],
-        examine: Callable[[ModuleContext, ast.AST, "Options"], Iterable[Diagnostic]],
+        examine: Callable[[ModuleContext, ast.AST, Options], Iterable[Diagnostic]],
     ) -> None:
         self.codes, self.candidates, self.examine = codes, candidates, examine
